@@ -1,0 +1,1 @@
+"""Everything that talks HTTP to TRACE: token manager, client, rate limiter, errors."""
