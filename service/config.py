@@ -39,6 +39,8 @@ class Section(BaseSettings):
         extra="ignore",
         case_sensitive=False,
         validate_default=True,
+        validate_by_name=True,
+        validate_by_alias=True,
     )
     title: ClassVar[str] = ""
 
@@ -79,7 +81,9 @@ class ServiceSettings(Section):
         description="State store: `sqlite:///path` (one replica) or `postgresql://…` (several).",
     )
     http_host: str = Field(default="0.0.0.0", description="Bind address of health and metrics.")  # noqa: S104
-    http_port: int = Field(default=8080, ge=0, le=65535, description="Port of `/healthz`, `/readyz`, `/metrics`.")
+    http_port: int = Field(
+        default=8080, ge=0, le=65535, description="Port of `/healthz`, `/readyz`, `/metrics`."
+    )
     log_level: LogLevel = Field(default=LogLevel.INFO, description="DEBUG, INFO, WARNING or ERROR.")
     log_format: LogFormat = Field(default=LogFormat.JSON, description="`json` lines or `console`.")
 

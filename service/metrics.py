@@ -28,9 +28,7 @@ events_duplicate = Counter(
 events_dead_lettered = Counter(
     f"{NS}_tariff_events_dead_lettered_total", "Tariff events sent to the DLQ.", ["error_kind"]
 )
-events_retried = Counter(
-    f"{NS}_tariff_events_retried_total", "Tariff events sent to a retry tier.", ["tier"]
-)
+events_retried = Counter(f"{NS}_tariff_events_retried_total", "Tariff events sent to a retry tier.", ["tier"])
 upload_batch_size = Histogram(
     f"{NS}_upload_batch_size_offers",
     "Offers per TRACE upload request.",
@@ -43,9 +41,7 @@ upload_duration = Histogram(
 breaker_open = Gauge(f"{NS}_circuit_breaker_open", "1 while the TRACE upload circuit breaker is open.")
 
 # TRACE client
-trace_requests = Counter(
-    f"{NS}_trace_requests_total", "HTTP requests to TRACE.", ["endpoint", "status"]
-)
+trace_requests = Counter(f"{NS}_trace_requests_total", "HTTP requests to TRACE.", ["endpoint", "status"])
 token_refreshes = Counter(f"{NS}_token_refreshes_total", "Successful TRACE logins.")
 token_failures = Counter(f"{NS}_token_failures_total", "Failed TRACE logins.", ["reason"])
 token_expiry = Gauge(f"{NS}_token_expires_in_seconds", "Seconds until the held TRACE token expires.")

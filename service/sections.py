@@ -9,7 +9,9 @@ from pydantic import SecretStr
 from pydantic_core import PydanticUndefined
 
 from service.config import AmqpSettings, Section, ServiceSettings
+from service.leads.settings import LeadSettings
 from service.logs import secrets
+from service.tariffs.settings import TariffSettings
 from service.trace.profile import TraceProfile
 from service.trace.settings import TraceSettings
 
@@ -18,6 +20,8 @@ ALL_SECTIONS: list[type[Section]] = [
     AmqpSettings,
     TraceSettings,
     TraceProfile,
+    TariffSettings,
+    LeadSettings,
 ]
 
 

@@ -53,12 +53,16 @@ class TraceProfile(Section):
         default=50, ge=1, description="U: most offers sent in one upload file (batch ceiling)."
     )
     market_value_literal: str = Field(
-        default="MarketValue", min_length=1, description="I: JSON literal of the Market Value enumeration type."
+        default="MarketValue",
+        min_length=1,
+        description="I: JSON literal of the Market Value enumeration type.",
     )
 
     # CRM leads API
     leads_page_param: str = Field(default="page", description="SIM: query parameter of the page number.")
-    leads_page_size_param: str = Field(default="pageSize", description="SIM: query parameter of the page size.")
+    leads_page_size_param: str = Field(
+        default="pageSize", description="SIM: query parameter of the page size."
+    )
     leads_first_page: int = Field(default=1, ge=0, description="SIM: number of the first page.")
     leads_updated_from_param: str = Field(
         default="updatedFrom", description="SIM: filter on the last change (ISO 8601, inclusive)."
@@ -67,8 +71,12 @@ class TraceProfile(Section):
         default="createdFrom", description="SIM: filter on creation time (ISO 8601, inclusive)."
     )
     leads_items_key: str = Field(default="data", description="SIM: envelope key holding the leads.")
-    leads_pagination_key: str = Field(default="pagination", description="SIM: envelope key of paging metadata.")
-    leads_has_next_key: str = Field(default="hasNextPage", description="SIM: paging flag telling a next page exists.")
+    leads_pagination_key: str = Field(
+        default="pagination", description="SIM: envelope key of paging metadata."
+    )
+    leads_has_next_key: str = Field(
+        default="hasNextPage", description="SIM: paging flag telling a next page exists."
+    )
     rate_limit_reset_unit: ResetUnit = Field(
         default=ResetUnit.AUTO,
         description="U: unit of `X-RateLimit-Reset`; `auto` reads large numbers as epoch seconds.",

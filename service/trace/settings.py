@@ -41,14 +41,22 @@ class TraceSettings(Section):
     max_connections: int = Field(default=20, ge=1, description="Size of the HTTP connection pool.")
 
     retry_attempts: int = Field(default=6, ge=1, description="Attempts per call, first one included.")
-    retry_deadline: float = Field(default=45.0, gt=0, description="Overall deadline per call incl. retries, seconds.")
+    retry_deadline: float = Field(
+        default=45.0, gt=0, description="Overall deadline per call incl. retries, seconds."
+    )
     retry_wait_initial: float = Field(default=0.2, ge=0, description="First retry backoff, seconds.")
     retry_wait_max: float = Field(default=10.0, ge=0, description="Longest retry backoff, seconds.")
-    retry_wait_jitter: float = Field(default=0.5, ge=0, description="Random jitter added to each backoff, seconds.")
+    retry_wait_jitter: float = Field(
+        default=0.5, ge=0, description="Random jitter added to each backoff, seconds."
+    )
 
-    crm_rate_limit: int = Field(default=100, ge=1, description="CRM requests allowed per rate window (TRACE: 100).")
+    crm_rate_limit: int = Field(
+        default=100, ge=1, description="CRM requests allowed per rate window (TRACE: 100)."
+    )
     crm_rate_window: float = Field(default=60.0, gt=0, description="CRM rate window, seconds (TRACE: 60).")
-    crm_page_size: int = Field(default=100, ge=1, le=100, description="Leads per CRM page (TRACE: at most 100).")
+    crm_page_size: int = Field(
+        default=100, ge=1, le=100, description="Leads per CRM page (TRACE: at most 100)."
+    )
 
     token_refresh_ratio: float = Field(
         default=0.8, gt=0, lt=1, description="Refresh the token when this share of its lifetime has passed."
@@ -56,8 +64,12 @@ class TraceSettings(Section):
     token_refresh_margin: float = Field(
         default=60.0, ge=0, description="…and never later than this many seconds before expiry."
     )
-    token_retry_initial: float = Field(default=1.0, gt=0, description="First backoff after a failed login, seconds.")
-    token_retry_max: float = Field(default=60.0, gt=0, description="Longest backoff between failed logins, seconds.")
+    token_retry_initial: float = Field(
+        default=1.0, gt=0, description="First backoff after a failed login, seconds."
+    )
+    token_retry_max: float = Field(
+        default=60.0, gt=0, description="Longest backoff between failed logins, seconds."
+    )
     token_wait_timeout: float = Field(
         default=10.0, gt=0, description="How long a caller waits for a token before `TokenUnavailableError`."
     )

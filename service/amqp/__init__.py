@@ -1,0 +1,1 @@
+"""RabbitMQ plumbing: the supervised connection, confirmed publishing, topology."""

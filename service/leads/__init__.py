@@ -1,0 +1,1 @@
+"""The lead poller: TRACE CRM leads become lead.created / lead.updated events."""

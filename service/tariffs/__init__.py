@@ -1,0 +1,1 @@
+"""The tariff pipeline: tariff-changed events from RabbitMQ become TRACE uploads."""
