@@ -7,9 +7,9 @@ from typing import Any
 import aio_pika
 
 from contracts import CONTENT_TYPE, CloudEvent
+from contracts.routing import APP_ID
 from service import __version__
 
-APP_ID = "trace-bridge"
 VERSION_HEADER = "trace-bridge-version"
 
 
@@ -18,6 +18,7 @@ def event_message(event: CloudEvent[Any], *, headers: dict[str, Any] | None = No
     return aio_pika.Message(
         body=event.to_json(),
         content_type=CONTENT_TYPE,
+        content_encoding="utf-8",
         message_id=event.id,
         type=event.type,
         timestamp=event.time,

@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from service.cli import config_cmd
+from service.cli import config_cmd, contracts_cmd
 from service.config import ConfigError
 
 EXIT_OK = 0
@@ -26,6 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(contracts_cmd.app, name="contracts")
 
 
 def main() -> None:

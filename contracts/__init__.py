@@ -1,0 +1,103 @@
+"""trace-bridge event contracts: CloudEvents 1.0 envelopes with typed payloads.
+
+Other teams publish and consume these events, often from other languages; the JSON Schema
+and AsyncAPI files next to this package are generated from these models
+(`trace-bridge contracts export`), so the models are the single source of truth.
+"""
+
+from contracts.cloudevents import CONTENT_TYPE, CloudEvent
+from contracts.events import (
+    EVENT_TYPES,
+    LEAD_EVENT_NAMESPACE,
+    OUTCOME_EVENT_NAMESPACE,
+    AnyEvent,
+    LeadCreated,
+    LeadUpdated,
+    TariffChanged,
+    TariffRejected,
+    TariffUploaded,
+    UnknownEventType,
+    parse_event,
+)
+from contracts.leads import (
+    Address,
+    Attachment,
+    AttachmentMetadata,
+    Company,
+    Contact,
+    Coverage,
+    DirectMarketingTariffConfiguration,
+    Lead,
+    Location,
+    OfferDocument,
+    PpaDownstreamTariffConfiguration,
+    PpaUpstreamTariffConfiguration,
+    ProductionProfile,
+    SolarAsset,
+    TariffConfiguration,
+    UnknownTariffConfiguration,
+    WindAsset,
+)
+from contracts.offers import (
+    CapacityTier,
+    DirectMarketingConfiguration,
+    DirectMarketingOffer,
+    Offer,
+    PpaConfiguration,
+    PpaDownstreamOffer,
+    PpaUpstreamOffer,
+    PriceEntry,
+    Product,
+)
+from contracts.tariffs import (
+    RejectReason,
+    TariffChangedData,
+    TariffRejectedData,
+    TariffUploadedData,
+)
+
+__all__ = [
+    "CONTENT_TYPE",
+    "EVENT_TYPES",
+    "LEAD_EVENT_NAMESPACE",
+    "OUTCOME_EVENT_NAMESPACE",
+    "Address",
+    "AnyEvent",
+    "Attachment",
+    "AttachmentMetadata",
+    "CapacityTier",
+    "CloudEvent",
+    "Company",
+    "Contact",
+    "Coverage",
+    "DirectMarketingConfiguration",
+    "DirectMarketingOffer",
+    "DirectMarketingTariffConfiguration",
+    "Lead",
+    "LeadCreated",
+    "LeadUpdated",
+    "Location",
+    "Offer",
+    "OfferDocument",
+    "PpaConfiguration",
+    "PpaDownstreamOffer",
+    "PpaDownstreamTariffConfiguration",
+    "PpaUpstreamOffer",
+    "PpaUpstreamTariffConfiguration",
+    "PriceEntry",
+    "Product",
+    "ProductionProfile",
+    "RejectReason",
+    "SolarAsset",
+    "TariffChanged",
+    "TariffChangedData",
+    "TariffConfiguration",
+    "TariffRejected",
+    "TariffRejectedData",
+    "TariffUploaded",
+    "TariffUploadedData",
+    "UnknownEventType",
+    "UnknownTariffConfiguration",
+    "WindAsset",
+    "parse_event",
+]
