@@ -3,28 +3,41 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TypeVar, overload
 
 T = TypeVar("T")
 
 
+@overload
 async def eventually(
-    probe: Callable[[], Awaitable[T]] | Callable[[], T],
+    probe: Callable[[], Awaitable[T]], *, timeout: float = ..., interval: float = ..., message: str = ...
+) -> T: ...
+
+
+@overload
+async def eventually(
+    probe: Callable[[], T], *, timeout: float = ..., interval: float = ..., message: str = ...
+) -> T: ...
+
+
+async def eventually(
+    probe: Callable[[], object],
     *,
     timeout: float = 10.0,
     interval: float = 0.02,
     message: str = "condition not met",
-) -> T:
+) -> object:
     """Call `probe` until it returns a truthy value; fail with `message` after `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
         result = probe()
-        if asyncio.iscoroutine(result) or isinstance(result, Awaitable):
+        if inspect.isawaitable(result):
             result = await result
         if result:
-            return result  # type: ignore[return-value]
+            return result
         if time.monotonic() > deadline:
             raise AssertionError(f"{message} within {timeout} s (last value: {result!r})")
         await asyncio.sleep(interval)
