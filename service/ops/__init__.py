@@ -1,0 +1,1 @@
+"""What operators see: health and metrics endpoints, queue-depth sampling, DLQ tooling."""
