@@ -39,18 +39,42 @@ def _with(index: int, path: str, value: object) -> bytes:
 BAD_INPUTS: list[tuple[str, bytes, dict[str, Any], str, str]] = [
     ("not json", b"{not json", {}, "invalid_json", "body is not JSON"),
     ("empty body", b"", {}, "invalid_json", "body is empty"),
-    ("latin-1 bytes", "{\"name\": \"Gro\xdf\"}".encode("latin-1"), {}, "invalid_encoding", "not valid UTF-8"),
+    ("latin-1 bytes", '{"name": "Gro\xdf"}'.encode("latin-1"), {}, "invalid_encoding", "not valid UTF-8"),
     ("utf-16", '{"a": 1}'.encode("utf-16"), {}, "invalid_encoding", "not valid UTF-8"),
     ("gzip encoding", b"{}", {"content_encoding": "gzip"}, "invalid_encoding", "gzip"),
     ("5 MB body", b" " * (5 * 1024 * 1024), {}, "payload_too_large", "limit is"),
-    ("xml content type", b"<a/>", {"content_type": "application/xml"}, "unsupported_content_type", "application/xml"),
+    (
+        "xml content type",
+        b"<a/>",
+        {"content_type": "application/xml"},
+        "unsupported_content_type",
+        "application/xml",
+    ),
     ("json array", b"[1, 2]", {}, "invalid_event", "not a CloudEvent"),
-    ("no specversion", orjson.dumps({"id": "x", "source": "s", "type": "t"}), {}, "invalid_event", "specversion"),
-    ("unknown type", _with(900, "type", "trace.tariff.deleted.v1"), {}, "unknown_type", "trace.tariff.deleted.v1"),
+    (
+        "no specversion",
+        orjson.dumps({"id": "x", "source": "s", "type": "t"}),
+        {},
+        "invalid_event",
+        "specversion",
+    ),
+    (
+        "unknown type",
+        _with(900, "type", "trace.tariff.deleted.v1"),
+        {},
+        "unknown_type",
+        "trace.tariff.deleted.v1",
+    ),
     ("lead event", _with(901, "type", "trace.lead.created.v1"), {}, "unknown_type", "not consumed here"),
     ("wrong specversion", _with(902, "specversion", "0.3"), {}, "invalid_event", "specversion"),
     ("naive time", _with(903, "time", "2026-01-01T00:00:00"), {}, "invalid_event", "time"),
-    ("bad enum", _with(904, "data.offer.configuration.enumeration_type", "Fixed"), {}, "invalid_data", "enumeration_type"),
+    (
+        "bad enum",
+        _with(904, "data.offer.configuration.enumeration_type", "Fixed"),
+        {},
+        "invalid_data",
+        "enumeration_type",
+    ),
     ("bad tenor", _with(905, "data.offer.price_matrix.0.tenor", "0Y"), {}, "invalid_data", "tenor"),
     ("bad country", _with(906, "data.offer.country_code", "XX"), {}, "invalid_data", "country_code"),
     ("missing name", _with(907, "data.offer.name", None), {}, "invalid_data", "name"),
@@ -67,7 +91,9 @@ async def test_bad_inputs_are_dead_lettered_with_kind_and_reason_while_good_ones
     refused = event(950, "ppa_upstream", name="REJECT-ME please")
     for index, (_, body, props, _, _) in enumerate(BAD_INPUTS):
         await pipeline.publish(good[index : index + 1])
-        await pipeline.publish_raw(body, **{"message_id": f"bad-{index}", "content_type": CONTENT_TYPE, **props})
+        await pipeline.publish_raw(
+            body, **{"message_id": f"bad-{index}", "content_type": CONTENT_TYPE, **props}
+        )
     await pipeline.publish([refused, *good[len(BAD_INPUTS) :]])
 
     dead = {m.message_id: m for m in await pipeline.dead_letters(len(BAD_INPUTS) + 1)}
@@ -87,7 +113,9 @@ async def test_bad_inputs_are_dead_lettered_with_kind_and_reason_while_good_ones
     outcomes = [orjson.loads(m.body) for m in await pipeline.outcomes(len(good) + 1)]
     uploaded = {o["data"]["source_event_id"] for o in outcomes if o["type"] == TariffUploaded.event_type}
     assert uploaded == {e.id for e in good}
-    [rejection] = [TariffRejected.model_validate(o) for o in outcomes if o["type"] == TariffRejected.event_type]
+    [rejection] = [
+        TariffRejected.model_validate(o) for o in outcomes if o["type"] == TariffRejected.event_type
+    ]
     assert rejection.data.reason == "rejected_by_trace"
     assert pipeline.consumer.is_consuming
 
