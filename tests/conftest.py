@@ -2,4 +2,7 @@
 
 pytest_plugins = [
     "tests.support.amqp",
+    "tests.support.sandbox",
+    "tests.support.stores",
+    "tests.support.service",
 ]
