@@ -45,6 +45,9 @@ trace_requests = Counter(f"{NS}_trace_requests_total", "HTTP requests to TRACE."
 token_refreshes = Counter(f"{NS}_token_refreshes_total", "Successful TRACE logins.")
 token_failures = Counter(f"{NS}_token_failures_total", "Failed TRACE logins.", ["reason"])
 token_expiry = Gauge(f"{NS}_token_expires_in_seconds", "Seconds until the held TRACE token expires.")
+token_waits = Counter(
+    f"{NS}_token_waits_total", "Calls that had to wait for a TRACE login (no valid token held)."
+)
 rate_limit_waits = Counter(f"{NS}_rate_limit_waits_total", "Requests that waited for the CRM rate limit.")
 rate_limit_wait_seconds = Counter(
     f"{NS}_rate_limit_wait_seconds_total", "Seconds spent waiting for the CRM rate limit."
@@ -64,6 +67,11 @@ lead_lag = Histogram(
     buckets=(1, 5, 15, 30, 60, 120, 300, 900, 3600, 86400),
 )
 poller_active = Gauge(f"{NS}_lead_poller_active", "1 while this replica holds the poller lease.")
+lead_polls = Counter(
+    f"{NS}_lead_polls_total",
+    "Lead polls by outcome: complete, incomplete (some leads left for the next poll), failed, aborted.",
+    ["outcome"],
+)
 
 # Broker
 queue_messages = Gauge(f"{NS}_queue_messages", "Ready messages in a queue (passive declare).", ["queue"])

@@ -43,3 +43,6 @@ class LeadSettings(Section):
     source: str = Field(
         default="urn:trace-bridge", min_length=1, description="CloudEvents `source` of lead events."
     )
+    publish_concurrency: int = Field(
+        default=50, ge=1, le=1000, description="Lead events of one page awaiting broker confirms at once."
+    )
