@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from service.cli import config_cmd, contracts_cmd
+from service.cli import config_cmd, contracts_cmd, run_cmd, sandbox_cmd
 from service.config import ConfigError
 
 EXIT_OK = 0
@@ -27,6 +27,8 @@ app = typer.Typer(
 )
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(contracts_cmd.app, name="contracts")
+app.command("run")(run_cmd.run)
+app.command("sandbox")(sandbox_cmd.sandbox)
 
 
 def main() -> None:
