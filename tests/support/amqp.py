@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import aio_pika
 import pytest
@@ -28,7 +30,8 @@ async def amqp() -> AsyncIterator[AbstractRobustConnection]:
     try:
         yield connection
     finally:
-        await connection.close()
+        with contextlib.suppress(RuntimeError, ConnectionError):
+            await connection.close()
 
 
 @pytest.fixture
@@ -57,22 +60,33 @@ async def delete_tariff_topology(channel: AbstractChannel, settings: TariffSetti
     await channel.exchange_delete(settings.dead_letter_exchange)
 
 
+@asynccontextmanager
+async def cleanup_channel() -> AsyncIterator[AbstractChannel]:
+    """A fresh connection for teardown: the test may have restarted the broker under `amqp`."""
+    connection = await aio_pika.connect(AMQP_URL)
+    try:
+        async with connection.channel() as channel:
+            yield channel
+    finally:
+        await connection.close()
+
+
 @pytest.fixture
-async def tariff_names(amqp: AbstractRobustConnection) -> AsyncIterator[TariffSettings]:
+async def tariff_names() -> AsyncIterator[TariffSettings]:
     """Tariff settings with names unique to this test; the topology is deleted afterwards."""
     settings = tariff_settings_for(unique("tb"))
     yield settings
-    async with amqp.channel() as cleanup:
+    async with cleanup_channel() as cleanup:
         await delete_tariff_topology(cleanup, settings)
 
 
 @pytest.fixture
-async def lead_names(amqp: AbstractRobustConnection) -> AsyncIterator[LeadSettings]:
+async def lead_names() -> AsyncIterator[LeadSettings]:
     """Lead settings with names unique to this test; exchange and queue deleted afterwards."""
     name = unique("tb")
     settings = LeadSettings(exchange=f"{name}.leads", invalid_queue=f"{name}.leads.invalid")
     yield settings
-    async with amqp.channel() as cleanup:
+    async with cleanup_channel() as cleanup:
         await cleanup.queue_delete(settings.invalid_queue)
         await cleanup.exchange_delete(settings.exchange)
 

@@ -28,7 +28,7 @@ from service.tariffs.uploader import Uploader
 from service.trace.client import TraceClient
 from service.trace.profile import TraceProfile
 from service.trace.settings import TraceSettings
-from tests.support.amqp import AMQP_URL, collect
+from tests.support.amqp import AMQP_URL, cleanup_channel, collect
 from tests.support.sandbox import SandboxServer
 from tests.tariffs.factory import message, routing_key
 
@@ -149,7 +149,7 @@ async def start_pipeline(
         await asyncio.wait_for(supervisor, 10)
         await client.aclose()
         await store.close()
-        async with amqp.channel() as channel:
+        async with cleanup_channel() as channel:
             await channel.queue_delete(outcomes_queue)
 
 

@@ -1,0 +1,212 @@
+"""The pipeline as real `trace-bridge run --only tariffs` processes: replicas, kills, restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import subprocess
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+
+import aio_pika
+import orjson
+import pytest
+from aio_pika.abc import AbstractRobustConnection
+
+from contracts import TariffChanged
+from service.amqp.topology import declare_tariffs
+from service.tariffs.settings import TariffSettings
+from tests.support.amqp import AMQP_URL, cleanup_channel
+from tests.support.sandbox import SandboxServer
+from tests.support.service import ServiceProcess, sandbox_env
+from tests.support.waiting import eventually
+from tests.tariffs.factory import event, message, routing_key
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def tariff_env(sandbox: SandboxServer, names: TariffSettings, state_url: str, **extra: str) -> dict[str, str]:
+    return {
+        **sandbox_env(sandbox.url),
+        "TRACE_BRIDGE_STATE_URL": state_url,
+        "TRACE_BRIDGE_TARIFFS_EXCHANGE": names.exchange,
+        "TRACE_BRIDGE_TARIFFS_QUEUE": names.queue,
+        "TRACE_BRIDGE_TARIFFS_DEAD_LETTER_EXCHANGE": names.dead_letter_exchange,
+        "TRACE_BRIDGE_TARIFFS_DEAD_LETTER_QUEUE": names.dead_letter_queue,
+        "TRACE_BRIDGE_TARIFFS_RETRY_QUEUE_PREFIX": names.retry_queue_prefix,
+        "TRACE_BRIDGE_TARIFFS_RETRY_DELAYS": "0.2,0.5,1",
+        "TRACE_BRIDGE_TARIFFS_LEASE_SECONDS": "3",
+        "TRACE_BRIDGE_TARIFFS_ORDERING_WAIT": "5",
+        "TRACE_BRIDGE_TARIFFS_SHUTDOWN_GRACE": "10",
+        "TRACE_BRIDGE_TRACE_RETRY_DEADLINE": "2",
+        "TRACE_BRIDGE_AMQP_RECONNECT_MAX": "1",
+        **extra,
+    }
+
+
+async def start(processes: list[ServiceProcess], env: dict[str, str]) -> ServiceProcess:
+    process = ServiceProcess(env, args=("run", "--only", "tariffs")).start()
+    processes.append(process)
+    await asyncio.to_thread(process.wait_ready)
+    return process
+
+
+@pytest.fixture
+async def outcomes_queue(amqp: AbstractRobustConnection, tariff_names: TariffSettings) -> AsyncIterator[str]:
+    name = f"{tariff_names.queue}.outcomes"
+    async with amqp.channel() as channel:
+        await declare_tariffs(channel, tariff_names)
+        queue = await channel.declare_queue(name, durable=True)
+        await queue.bind(tariff_names.exchange, "tariff.uploaded.#")
+        await queue.bind(tariff_names.exchange, "tariff.rejected.#")
+    yield name
+    async with cleanup_channel() as channel:
+        await channel.queue_delete(name)
+
+
+async def publish(amqp: AbstractRobustConnection, exchange: str, events: list[TariffChanged]) -> None:
+    async with amqp.channel() as channel:
+        target = await channel.get_exchange(exchange)
+        for changed in events:
+            await target.publish(message(changed), routing_key(changed))
+
+
+async def outcome_ids(
+    amqp: AbstractRobustConnection, queue: str, expected: set[str], timeout: float = 120
+) -> list[str]:
+    """Every outcome until each expected event id has one (duplicates included)."""
+    seen: list[str] = []
+    async with amqp.channel() as channel:
+        source = await channel.get_queue(queue, ensure=False)
+
+        async def covered() -> bool:
+            while (received := await source.get(no_ack=True, fail=False)) is not None:
+                seen.append(orjson.loads(received.body)["data"]["source_event_id"])
+            return set(seen) >= expected
+
+        await eventually(covered, timeout=timeout, message=f"outcomes of {len(expected)} events")
+    return seen
+
+
+def revision_of(offer: dict[str, object]) -> int:
+    return int(str(offer["name"]).rsplit(" ", 1)[1])
+
+
+async def test_two_replicas_on_postgresql_never_upload_an_older_revision_after_a_newer_one(
+    amqp: AbstractRobustConnection,
+    tariff_names: TariffSettings,
+    outcomes_queue: str,
+    sandbox: SandboxServer,
+    postgres_url: str,
+    service_processes: list[ServiceProcess],
+) -> None:
+    sandbox.set_faults(latency_ms=15)
+    env = tariff_env(sandbox, tariff_names, postgres_url, TRACE_BRIDGE_TARIFFS_BATCH_LINGER="0.005")
+    await asyncio.gather(start(service_processes, env), start(service_processes, env))
+    events = [
+        event(
+            100 + tariff,
+            "ppa_upstream",
+            tariff_id=f"contested-{tariff}",
+            revision=revision,
+            name=f"contested {tariff} rev {revision}",
+        )
+        for tariff in range(5)
+        for revision in range(1, 21)
+    ]
+    random.Random(7).shuffle(events)
+    await publish(amqp, tariff_names.exchange, events)
+    await outcome_ids(amqp, outcomes_queue, {e.id for e in events})
+
+    for tariff in range(5):
+        uploads = [o for o in sandbox.offers() if o["name"].startswith(f"contested {tariff} ")]
+        revisions = [revision_of(o["offer"]) for o in sorted(uploads, key=lambda o: o["createdAt"])]
+        assert revisions, f"nothing uploaded for tariff {tariff}"
+        assert revisions == sorted(revisions), f"tariff {tariff} went backwards: {revisions}"
+        assert revisions[-1] == 20
+    handled = Counter(line["message"] for p in service_processes for line in p.log_events())
+    assert handled["tariff.uploaded"] > 0
+    assert all(p.readiness() is not None for p in service_processes)
+
+
+async def test_sigkill_mid_stream_then_restart_uploads_every_event(
+    amqp: AbstractRobustConnection,
+    tariff_names: TariffSettings,
+    outcomes_queue: str,
+    sandbox: SandboxServer,
+    sqlite_url: str,
+    service_processes: list[ServiceProcess],
+) -> None:
+    sandbox.set_faults(latency_ms=20)
+    env = tariff_env(sandbox, tariff_names, sqlite_url, TRACE_BRIDGE_TARIFFS_PREFETCH="20")
+    events = [event(index) for index in range(400)]
+    await publish(amqp, tariff_names.exchange, events)
+    victim = await start(service_processes, env)
+    await eventually(lambda: len(sandbox.offers()) > 50, timeout=60, message="uploads under way")
+    victim.kill()
+    await start(service_processes, env)
+
+    await outcome_ids(amqp, outcomes_queue, {e.id for e in events})
+    uploads = Counter(o["name"] for o in sandbox.offers())
+    tiers = {e.data.offer.name: len(e.data.offer.configuration.capacity_tiers or [None]) for e in events}
+    duplicated = [name for name, count in uploads.items() if count > tiers[name]]
+    assert len(duplicated) <= 20 + 2 * 4  # at most the prefetched and in-flight events of the victim
+
+
+async def test_sigterm_mid_stream_exits_0_within_the_grace_period_and_loses_nothing(
+    amqp: AbstractRobustConnection,
+    tariff_names: TariffSettings,
+    outcomes_queue: str,
+    sandbox: SandboxServer,
+    sqlite_url: str,
+    service_processes: list[ServiceProcess],
+) -> None:
+    sandbox.set_faults(latency_ms=50)
+    env = tariff_env(sandbox, tariff_names, sqlite_url)
+    events = [event(index) for index in range(300)]
+    await publish(amqp, tariff_names.exchange, events)
+    first = await start(service_processes, env)
+    await eventually(lambda: len(sandbox.offers()) > 20, timeout=60, message="uploads under way")
+    started = time.monotonic()
+    assert await asyncio.to_thread(first.terminate, 15) == 0
+    assert time.monotonic() - started < 10 + 3
+    await start(service_processes, env)
+    await outcome_ids(amqp, outcomes_queue, {e.id for e in events})
+    async with amqp.channel() as channel:
+        dlq = await channel.declare_queue(tariff_names.dead_letter_queue, passive=True)
+        assert dlq.declaration_result.message_count == 0
+    assert "tariffs.handler_cancelled" not in first.output()
+
+
+def rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
+
+
+async def test_a_broker_restart_mid_stream_is_survived_and_nothing_is_lost(
+    amqp: AbstractRobustConnection,
+    tariff_names: TariffSettings,
+    outcomes_queue: str,
+    sandbox: SandboxServer,
+    sqlite_url: str,
+    service_processes: list[ServiceProcess],
+) -> None:
+    sandbox.set_faults(latency_ms=20)
+    env = tariff_env(sandbox, tariff_names, sqlite_url)
+    events = [event(index) for index in range(300)]
+    await publish(amqp, tariff_names.exchange, events)
+    service = await start(service_processes, env)
+    await eventually(lambda: len(sandbox.offers()) > 30, timeout=60, message="uploads under way")
+    try:
+        await asyncio.to_thread(rabbitmqctl, "stop_app")
+        await eventually(lambda: (service.readiness() or {}).get("status") == "not_ready", timeout=30)
+    finally:
+        await asyncio.to_thread(rabbitmqctl, "start_app")
+    await asyncio.to_thread(service.wait_ready, 60)
+    fresh = await aio_pika.connect_robust(AMQP_URL)
+    try:
+        await outcome_ids(fresh, outcomes_queue, {e.id for e in events})
+    finally:
+        await fresh.close()
+    assert service.process is not None
+    assert service.process.poll() is None
