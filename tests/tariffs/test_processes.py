@@ -35,7 +35,7 @@ def tariff_env(sandbox: SandboxServer, names: TariffSettings, state_url: str, **
         "TRACE_BRIDGE_TARIFFS_DEAD_LETTER_EXCHANGE": names.dead_letter_exchange,
         "TRACE_BRIDGE_TARIFFS_DEAD_LETTER_QUEUE": names.dead_letter_queue,
         "TRACE_BRIDGE_TARIFFS_RETRY_QUEUE_PREFIX": names.retry_queue_prefix,
-        "TRACE_BRIDGE_TARIFFS_RETRY_DELAYS": "0.2,0.5,1",
+        "TRACE_BRIDGE_TARIFFS_RETRY_DELAYS": ",".join(str(delay) for delay in names.retry_delays),
         "TRACE_BRIDGE_TARIFFS_LEASE_SECONDS": "3",
         "TRACE_BRIDGE_TARIFFS_ORDERING_WAIT": "5",
         "TRACE_BRIDGE_TARIFFS_SHUTDOWN_GRACE": "10",

@@ -1,0 +1,26 @@
+"""docs/operations.md keeps up with the metrics and the error kinds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prometheus_client import Counter, Gauge, Histogram
+
+from service import metrics
+from service.tariffs.failures import ErrorKind
+
+GUIDE = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
+
+
+def test_every_metric_is_documented() -> None:
+    names = [
+        m._name + ("_total" if isinstance(m, Counter) else "")
+        for m in vars(metrics).values()
+        if isinstance(m, Counter | Gauge | Histogram)
+    ]
+    assert names
+    assert [name for name in names if f"`{name}`" not in GUIDE] == []
+
+
+def test_every_error_kind_is_explained() -> None:
+    assert [kind.value for kind in ErrorKind if f"`{kind.value}`" not in GUIDE] == []
