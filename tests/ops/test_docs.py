@@ -1,4 +1,4 @@
-"""docs/operations.md keeps up with the metrics and the error kinds."""
+"""The README and docs/operations.md keep up with the metrics and the error kinds."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from prometheus_client import Counter, Gauge, Histogram
 from service import metrics
 from service.tariffs.failures import ErrorKind
 
-GUIDE = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
+ROOT = Path(__file__).resolve().parents[2]
+GUIDE = (ROOT / "docs" / "operations.md").read_text()
+README = (ROOT / "README.md").read_text()
 
 
 def test_every_metric_is_documented() -> None:
@@ -20,6 +22,7 @@ def test_every_metric_is_documented() -> None:
     ]
     assert names
     assert [name for name in names if f"`{name}`" not in GUIDE] == []
+    assert [name for name in names if f"`{name}`" not in README] == []
 
 
 def test_every_error_kind_is_explained() -> None:
