@@ -258,23 +258,5 @@ EVERYTHING = Selection()
 
 
 def replay_copy(message: AbstractIncomingMessage, now: datetime) -> aio_pika.Message:
-    """The message as its publisher sent it, marked replayed, with a fresh retry history.
-
-    Expiration is dropped (a replayed event must not expire on its way) and so is
-    `user_id` (RabbitMQ refuses one that is not the publishing connection's user).
-    """
-    kept = {k: v for k, v in (message.headers or {}).items() if k not in FAILURE_HEADERS | BROKER_HEADERS}
-    return aio_pika.Message(
-        body=message.body,
-        headers={**kept, letters.REPLAYED: now.isoformat()},
-        content_type=message.content_type,
-        content_encoding=message.content_encoding,
-        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-        priority=message.priority,
-        correlation_id=message.correlation_id,
-        reply_to=message.reply_to,
-        message_id=message.message_id,
-        timestamp=message.timestamp,
-        type=message.type,
-        app_id=message.app_id,
-    )
+    """The message as its publisher sent it, marked replayed, with a fresh retry history."""
+    return letters.copy(message, {letters.REPLAYED: now.isoformat()}, drop=FAILURE_HEADERS | BROKER_HEADERS)

@@ -77,10 +77,16 @@ def one_line(text: str, limit: int = MAX_REASON) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _copy(message: AbstractIncomingMessage, headers: dict[str, Any]) -> aio_pika.Message:
+def copy(
+    message: AbstractIncomingMessage, headers: dict[str, Any], *, drop: frozenset[str] = frozenset()
+) -> aio_pika.Message:
+    """The message as its publisher sent it (body and properties), persistent, with `headers`
+    added and the headers named in `drop` removed. `user_id` and `expiration` are not copied:
+    RabbitMQ refuses a foreign user id, and a copy must not expire on its way."""
+    kept = {key: value for key, value in (message.headers or {}).items() if key not in drop}
     return aio_pika.Message(
         body=message.body,
-        headers={**(message.headers or {}), **headers},
+        headers={**kept, **headers},
         content_type=message.content_type,
         content_encoding=message.content_encoding,
         delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
@@ -90,7 +96,6 @@ def _copy(message: AbstractIncomingMessage, headers: dict[str, Any]) -> aio_pika
         message_id=message.message_id,
         timestamp=message.timestamp,
         type=message.type,
-        user_id=None,
         app_id=message.app_id,
     )
 
@@ -109,7 +114,7 @@ def _failure_headers(history: History, now: datetime, reason: str) -> dict[str, 
 
 def retry_letter(message: AbstractIncomingMessage, history: History, reason: str) -> aio_pika.Message:
     """The copy that waits in a retry tier and then returns to the work queue."""
-    return _copy(message, _failure_headers(history, datetime.now(UTC), reason))
+    return copy(message, _failure_headers(history, datetime.now(UTC), reason))
 
 
 def dead_letter(
@@ -119,4 +124,4 @@ def dead_letter(
     headers = _failure_headers(history, datetime.now(UTC), reason)
     headers[ERROR_KIND] = kind.value
     headers[DETAIL] = secrets.scrub(detail)[:MAX_DETAIL]
-    return _copy(message, headers)
+    return copy(message, headers)

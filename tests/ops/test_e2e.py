@@ -19,7 +19,7 @@ from tests.ops.crafting import cli_env, dlq, queue_depth
 from tests.support.sandbox import SandboxServer
 from tests.support.service import ServiceProcess, sandbox_env
 from tests.support.waiting import eventually
-from tests.tariffs.factory import event
+from tests.tariffs.factory import event, mutated
 
 pytestmark = pytest.mark.integration
 KEY = "tariff.changed.ppa_upstream"
@@ -31,17 +31,7 @@ def document(index: int, name: str | None = None) -> dict[str, Any]:
 
 
 def changed(index: int, path: str, value: object) -> bytes:
-    """A valid event with the field at dotted `path` replaced (`None` deletes it)."""
-    root = document(index)
-    *parents, leaf = path.split(".")
-    node = root
-    for part in parents:
-        node = node[int(part)] if isinstance(node, list) else node[part]
-    if value is None:
-        del node[leaf]
-    else:
-        node[leaf] = value
-    return orjson.dumps(root)
+    return mutated(index, path, value, "ppa_upstream")
 
 
 BAD_EVENTS: list[tuple[str, bytes, dict[str, Any]]] = [

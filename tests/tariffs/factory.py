@@ -7,6 +7,7 @@ import random
 from typing import Any
 
 import aio_pika
+import orjson
 
 from contracts import CONTENT_TYPE, TariffChanged
 from contracts.offers import Product
@@ -106,3 +107,17 @@ def message(changed: TariffChanged) -> aio_pika.Message:
 
 def routing_key(changed: TariffChanged) -> str:
     return f"tariff.changed.{changed.data.offer.product}"
+
+
+def mutated(index: int, path: str, value: object, product: Product = "direct_marketing") -> bytes:
+    """A valid event with the field at dotted `path` replaced (`None` deletes it)."""
+    root: dict[str, Any] = orjson.loads(event(index, product).to_json())
+    *parents, leaf = path.split(".")
+    node: Any = root
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    if value is None:
+        del node[leaf]
+    else:
+        node[leaf] = value
+    return orjson.dumps(root)

@@ -11,29 +11,10 @@ from aio_pika.abc import AbstractIncomingMessage
 from contracts import CONTENT_TYPE, TariffRejected, TariffUploaded
 from service.tariffs import letters
 from tests.support.sandbox import SandboxServer
-from tests.tariffs.factory import event
+from tests.tariffs.factory import event, mutated
 from tests.tariffs.harness import Pipeline
 
 pytestmark = pytest.mark.integration
-
-
-def _valid_document(index: int) -> dict[str, Any]:
-    document: dict[str, Any] = orjson.loads(event(index, "direct_marketing").to_json())
-    return document
-
-
-def _with(index: int, path: str, value: object) -> bytes:
-    """A valid event with one field replaced (`value is None` deletes it)."""
-    document = _valid_document(index)
-    *parents, leaf = path.split(".")
-    node = document
-    for part in parents:
-        node = node[int(part)] if isinstance(node, list) else node[part]
-    if value is None:
-        del node[leaf]
-    else:
-        node[leaf] = value
-    return orjson.dumps(document)
 
 
 BAD_INPUTS: list[tuple[str, bytes, dict[str, Any], str, str]] = [
@@ -60,26 +41,26 @@ BAD_INPUTS: list[tuple[str, bytes, dict[str, Any], str, str]] = [
     ),
     (
         "unknown type",
-        _with(900, "type", "trace.tariff.deleted.v1"),
+        mutated(900, "type", "trace.tariff.deleted.v1"),
         {},
         "unknown_type",
         "trace.tariff.deleted.v1",
     ),
-    ("lead event", _with(901, "type", "trace.lead.created.v1"), {}, "unknown_type", "not consumed here"),
-    ("wrong specversion", _with(902, "specversion", "0.3"), {}, "invalid_event", "specversion"),
-    ("naive time", _with(903, "time", "2026-01-01T00:00:00"), {}, "invalid_event", "time"),
+    ("lead event", mutated(901, "type", "trace.lead.created.v1"), {}, "unknown_type", "not consumed here"),
+    ("wrong specversion", mutated(902, "specversion", "0.3"), {}, "invalid_event", "specversion"),
+    ("naive time", mutated(903, "time", "2026-01-01T00:00:00"), {}, "invalid_event", "time"),
     (
         "bad enum",
-        _with(904, "data.offer.configuration.enumeration_type", "Fixed"),
+        mutated(904, "data.offer.configuration.enumeration_type", "Fixed"),
         {},
         "invalid_data",
         "enumeration_type",
     ),
-    ("bad tenor", _with(905, "data.offer.price_matrix.0.tenor", "0Y"), {}, "invalid_data", "tenor"),
-    ("bad country", _with(906, "data.offer.country_code", "XX"), {}, "invalid_data", "country_code"),
-    ("missing name", _with(907, "data.offer.name", None), {}, "invalid_data", "name"),
-    ("negative revision", _with(908, "data.revision", -1), {}, "invalid_data", "revision"),
-    ("unknown product", _with(909, "data.offer.product", "heat_pump"), {}, "invalid_data", "product"),
+    ("bad tenor", mutated(905, "data.offer.price_matrix.0.tenor", "0Y"), {}, "invalid_data", "tenor"),
+    ("bad country", mutated(906, "data.offer.country_code", "XX"), {}, "invalid_data", "country_code"),
+    ("missing name", mutated(907, "data.offer.name", None), {}, "invalid_data", "name"),
+    ("negative revision", mutated(908, "data.revision", -1), {}, "invalid_data", "revision"),
+    ("unknown product", mutated(909, "data.offer.product", "heat_pump"), {}, "invalid_data", "product"),
 ]
 
 

@@ -89,6 +89,26 @@ async def outcome_ids(
     return seen
 
 
+async def mid_stream(
+    amqp: AbstractRobustConnection,
+    names: TariffSettings,
+    sandbox: SandboxServer,
+    state_url: str,
+    processes: list[ServiceProcess],
+    *,
+    count: int = 300,
+    latency_ms: float = 20,
+) -> tuple[ServiceProcess, list[TariffChanged], dict[str, str]]:
+    """A service working through `count` queued events, some of them uploaded already."""
+    sandbox.set_faults(latency_ms=latency_ms)
+    env = tariff_env(sandbox, names, state_url)
+    events = [event(index) for index in range(count)]
+    await publish(amqp, names.exchange, events)
+    service = await start(processes, env)
+    await eventually(lambda: len(sandbox.offers()) > 20, timeout=60, message="uploads under way")
+    return service, events, env
+
+
 def revision_of(offer: dict[str, object]) -> int:
     return int(str(offer["name"]).rsplit(" ", 1)[1])
 
@@ -162,12 +182,9 @@ async def test_sigterm_mid_stream_exits_0_within_the_grace_period_and_loses_noth
     sqlite_url: str,
     service_processes: list[ServiceProcess],
 ) -> None:
-    sandbox.set_faults(latency_ms=50)
-    env = tariff_env(sandbox, tariff_names, sqlite_url)
-    events = [event(index) for index in range(300)]
-    await publish(amqp, tariff_names.exchange, events)
-    first = await start(service_processes, env)
-    await eventually(lambda: len(sandbox.offers()) > 20, timeout=60, message="uploads under way")
+    first, events, env = await mid_stream(
+        amqp, tariff_names, sandbox, sqlite_url, service_processes, latency_ms=50
+    )
     started = time.monotonic()
     assert await asyncio.to_thread(first.terminate, 15) == 0
     assert time.monotonic() - started < 10 + 3
@@ -191,12 +208,7 @@ async def test_a_broker_restart_mid_stream_is_survived_and_nothing_is_lost(
     sqlite_url: str,
     service_processes: list[ServiceProcess],
 ) -> None:
-    sandbox.set_faults(latency_ms=20)
-    env = tariff_env(sandbox, tariff_names, sqlite_url)
-    events = [event(index) for index in range(300)]
-    await publish(amqp, tariff_names.exchange, events)
-    service = await start(service_processes, env)
-    await eventually(lambda: len(sandbox.offers()) > 30, timeout=60, message="uploads under way")
+    service, events, _ = await mid_stream(amqp, tariff_names, sandbox, sqlite_url, service_processes)
     try:
         await asyncio.to_thread(rabbitmqctl, "stop_app")
         await eventually(lambda: (service.readiness() or {}).get("status") == "not_ready", timeout=30)
