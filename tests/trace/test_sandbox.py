@@ -15,6 +15,7 @@ import pytest
 from service.trace.client import TraceClient
 from service.trace.errors import CredentialsError, RejectedError
 from service.trace.profile import TraceProfile
+from tests.sandbox.helpers import dm_offer, ppa_offer
 from tests.support.sandbox import SandboxServer, StartSandbox
 from tests.trace.fakes import busiest_window, sample, settings
 
@@ -58,46 +59,6 @@ async def keep_calling(client: TraceClient, until: Callable[[], bool], workers: 
 
     await asyncio.gather(*(worker() for _ in range(workers)))
     return calls
-
-
-def dm_offer(name: str, tiers: list[tuple[int, int]] | None = None) -> dict[str, Any]:
-    configuration: dict[str, Any] = {
-        "directMarketingType": "EEG",
-        "enumerationType": "Spot",
-        "serviceFeeType": "Relative",
-    }
-    if tiers:
-        configuration["capacityTiers"] = [{"min": low, "max": high} for low, high in tiers]
-    return {
-        "name": name,
-        "tariffType": 3,
-        "countryCode": "DE",
-        "technology": "Solar",
-        "configuration": configuration,
-        "fees": {},
-        "priceMatrix": [{"start": "2026M02", "tenor": "11M", "prices": {"serviceFee": 1.5}}],
-        "otherPriceComponents": {},
-    }
-
-
-def ppa_offer(name: str, tiers: list[tuple[int, int]] | None = None) -> dict[str, Any]:
-    configuration: dict[str, Any] = {
-        "ppaStructure": "PayAsProduced",
-        "guaranteeOfOrigin": "Provider",
-        "negativePrices": "Excluded",
-        "hedgeSharePercent": 100,
-    }
-    if tiers:
-        configuration["capacityTiers"] = [{"min": low, "max": high} for low, high in tiers]
-    return {
-        "name": name,
-        "tariffType": 5,
-        "countryCode": "DE",
-        "technology": "Wind",
-        "configuration": configuration,
-        "fees": {},
-        "priceMatrix": [{"start": "2027", "tenor": "1Y", "prices": {"fixed": 71.2}}],
-    }
 
 
 def routed(server: SandboxServer, route: str) -> list[dict[str, Any]]:
