@@ -30,6 +30,7 @@ from service.ops import depths
 from service.ops.health import CheckResult, Readiness, server
 from service.state import open_store
 from service.state.base import StateStore
+from service.state.errors import StateError
 from service.tariffs.breaker import CircuitBreaker
 from service.tariffs.consumer import TariffConsumer
 from service.tariffs.handler import TariffHandler
@@ -102,7 +103,9 @@ class Bridge:
             handler = TariffHandler(
                 settings=s,
                 store=self.store,
-                gate=TariffGate(self.store, owner, lease_seconds=s.lease_seconds, ordering_wait=s.ordering_wait),
+                gate=TariffGate(
+                    self.store, owner, lease_seconds=s.lease_seconds, ordering_wait=s.ordering_wait
+                ),
                 uploader=self.uploader,
                 breaker=CircuitBreaker(s.breaker_threshold, s.breaker_open_initial, s.breaker_open_max),
             )
@@ -117,7 +120,9 @@ class Bridge:
     def background(self) -> list[Coroutine[Any, Any, None]]:
         jobs: list[Coroutine[Any, Any, None]] = [self.broker.run(), self._forget_settled()]
         if self.consumer is not None:
-            jobs.append(depths.sample_forever(self.broker, tariff_queues(self.settings.tariffs), DEPTH_INTERVAL))
+            jobs.append(
+                depths.sample_forever(self.broker, tariff_queues(self.settings.tariffs), DEPTH_INTERVAL)
+            )
         if self.poller is not None:
             jobs.append(self.poller.run())
         return jobs
@@ -147,15 +152,19 @@ class Bridge:
         if status.has_valid_token:
             return CheckResult(True, f"expires in {status.expires_in:.0f} s")
         if status.credentials_rejected:
-            return CheckResult(False, "TRACE rejected the credentials (check TRACE_CLIENT_ID/SECRET/AUDIENCE)")
+            return CheckResult(
+                False, "TRACE rejected the credentials (check TRACE_CLIENT_ID/SECRET/AUDIENCE)"
+            )
         return CheckResult(False, f"no valid token ({status.last_error or 'login pending'})")
 
     async def _forget_settled(self) -> None:
         while True:
             cutoff = datetime.now(UTC) - timedelta(seconds=self.settings.tariffs.settled_retention)
-            with contextlib.suppress(Exception):
+            try:
                 removed = await self.store.forget_settled(cutoff)
                 log.debug("state.retention", removed=removed)
+            except StateError as error:  # retried next round; the store's health is readiness's job
+                log.warning("state.retention_failed", error=str(error))
             await asyncio.sleep(RETENTION_INTERVAL)
 
 
@@ -171,35 +180,49 @@ def _stop_on_signals(stop: asyncio.Event) -> Callable[[], None]:
     return restore
 
 
-async def serve(settings: Settings, parts: frozenset[Part], stop: asyncio.Event | None = None,
-                started: Callable[[Bridge], Awaitable[None]] | None = None) -> None:
+async def serve(
+    settings: Settings,
+    parts: frozenset[Part],
+    stop: asyncio.Event | None = None,
+    started: Callable[[Bridge], Awaitable[None]] | None = None,
+) -> None:
     """Run until `stop` is set (or SIGTERM/SIGINT), then shut down in order."""
     stop = stop or asyncio.Event()
-    restore = _stop_on_signals(stop)
-    sock = listen(settings.service.http_host, settings.service.http_port)
-    store = await open_store(settings.service.state_url)
-    try:
-        async with TraceClient(settings.trace, settings.profile) as client:
-            bridge = Bridge(settings, parts, store, client, Broker(settings.amqp, name=f"trace-bridge {instance_id()}"))
-            bridge.wire()
-            http = server(bridge.readiness, settings.service.http_host, settings.service.http_port)
-            tasks = [asyncio.create_task(job) for job in bridge.background()]
-            tasks.append(asyncio.create_task(http.serve(sockets=[sock])))
-            log.info("bridge.started", parts=sorted(parts), http_port=sock.getsockname()[1])
-            if started is not None:
-                await started(bridge)
-            await stop.wait()
-            log.info("bridge.stopping")
-            await bridge.shutdown()
-            http.should_exit = True
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-    finally:
-        await store.close()
-        sock.close()
-        restore()
-        log.info("bridge.stopped")
+    with contextlib.ExitStack() as cleanup:
+        cleanup.callback(_stop_on_signals(stop))
+        sock = cleanup.enter_context(listen(settings.service.http_host, settings.service.http_port))
+        store = await open_store(settings.service.state_url)
+        try:
+            async with TraceClient(settings.trace, settings.profile) as client:
+                broker = Broker(settings.amqp, name=f"trace-bridge {instance_id()}")
+                bridge = Bridge(settings, parts, store, client, broker)
+                bridge.wire()
+                await _serve_until(bridge, sock, stop, started)
+        finally:
+            await store.close()
+            log.info("bridge.stopped")
+
+
+async def _serve_until(
+    bridge: Bridge,
+    sock: socket.socket,
+    stop: asyncio.Event,
+    started: Callable[[Bridge], Awaitable[None]] | None,
+) -> None:
+    service = bridge.settings.service
+    http = server(bridge.readiness, service.http_host, service.http_port)
+    tasks = [asyncio.create_task(job) for job in bridge.background()]
+    tasks.append(asyncio.create_task(http.serve(sockets=[sock])))
+    log.info("bridge.started", parts=sorted(bridge.parts), http_port=sock.getsockname()[1])
+    if started is not None:
+        await started(bridge)
+    await stop.wait()
+    log.info("bridge.stopping")
+    await bridge.shutdown()
+    http.should_exit = True
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def configure_logging(service: ServiceSettings) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-import subprocess
 
 import httpx
 import pytest
 from aio_pika.abc import AbstractRobustConnection
 
 from service.tariffs.settings import TariffSettings
+from tests.support.broker import broker_stopped
 from tests.support.sandbox import SandboxServer, StartSandbox
 from tests.support.service import ServiceProcess
 from tests.support.waiting import eventually
@@ -24,10 +24,6 @@ UPLOADED = re.compile(r'^trace_bridge_tariff_events_uploaded_total\{product="(\w
 def uploaded_total(service: ServiceProcess) -> float:
     text = httpx.get(f"{service.url}/metrics", timeout=5).text
     return sum(float(value) for _, value in UPLOADED.findall(text))
-
-
-def rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
 
 
 async def test_metrics_move_and_readiness_follows_the_broker(
@@ -55,8 +51,7 @@ async def test_metrics_move_and_readiness_follows_the_broker(
     ):
         assert name in metrics, name
 
-    try:
-        await asyncio.to_thread(rabbitmqctl, "stop_app")
+    async with broker_stopped():
         await eventually(
             lambda: (service.readiness() or {}).get("status") == "not_ready",
             timeout=30,
@@ -67,8 +62,6 @@ async def test_metrics_move_and_readiness_follows_the_broker(
         assert down["checks"]["tariff_consumer"]["ok"] is False
         assert httpx.get(f"{service.url}/readyz", timeout=5).status_code == 503
         assert httpx.get(f"{service.url}/healthz", timeout=5).status_code == 200
-    finally:
-        await asyncio.to_thread(rabbitmqctl, "start_app")
     await asyncio.to_thread(service.wait_ready, 60)
 
 

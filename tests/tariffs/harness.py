@@ -96,7 +96,6 @@ def pipeline_settings(tariff_names: TariffSettings) -> TariffSettings:
     """Unique names and a fast ladder; tests override with `model_copy(update=...)`."""
     return tariff_names.model_copy(
         update={
-            "retry_delays": [0.2, 0.4],
             "batch_linger": 0.01,
             "lease_seconds": 5.0,
             "ordering_wait": 2.0,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import subprocess
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -18,6 +17,7 @@ from contracts import TariffChanged
 from service.amqp.topology import declare_tariffs
 from service.tariffs.settings import TariffSettings
 from tests.support.amqp import AMQP_URL, cleanup_channel
+from tests.support.broker import broker_stopped
 from tests.support.sandbox import SandboxServer
 from tests.support.service import ServiceProcess, sandbox_env
 from tests.support.waiting import eventually
@@ -196,10 +196,6 @@ async def test_sigterm_mid_stream_exits_0_within_the_grace_period_and_loses_noth
     assert "tariffs.handler_cancelled" not in first.output()
 
 
-def rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=120)
-
-
 async def test_a_broker_restart_mid_stream_is_survived_and_nothing_is_lost(
     amqp: AbstractRobustConnection,
     tariff_names: TariffSettings,
@@ -209,11 +205,8 @@ async def test_a_broker_restart_mid_stream_is_survived_and_nothing_is_lost(
     service_processes: list[ServiceProcess],
 ) -> None:
     service, events, _ = await mid_stream(amqp, tariff_names, sandbox, sqlite_url, service_processes)
-    try:
-        await asyncio.to_thread(rabbitmqctl, "stop_app")
+    async with broker_stopped():
         await eventually(lambda: (service.readiness() or {}).get("status") == "not_ready", timeout=30)
-    finally:
-        await asyncio.to_thread(rabbitmqctl, "start_app")
     await asyncio.to_thread(service.wait_ready, 60)
     fresh = await aio_pika.connect_robust(AMQP_URL)
     try:
