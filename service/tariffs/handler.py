@@ -19,11 +19,11 @@ from contracts import TariffChanged
 from service import metrics
 from service.amqp.publisher import Publisher
 from service.logs import get_logger
-from service.state.base import ClaimStatus, Outcome, Settled, StateStore
+from service.state.base import Claim, ClaimStatus, Outcome, Settled, StateStore
 from service.state.errors import StateError
 from service.tariffs import letters
 from service.tariffs.announce import announce
-from service.tariffs.breaker import CircuitBreaker, HoldExpiredError
+from service.tariffs.breaker import CircuitBreaker, HoldExpiredError, Permit
 from service.tariffs.decode import decode
 from service.tariffs.failures import ErrorKind, PermanentFailure, TransientFailure
 from service.tariffs.letters import History
@@ -88,29 +88,34 @@ class TariffHandler:
             await announce(publisher, self.settings, settled)
 
     async def _process(self, event: TariffChanged) -> Settled:
-        data, product = event.data, event.data.offer.product
-        async with self.gate.claim(data.tariff_id, data.revision) as claim:
-            if claim.status is ClaimStatus.STALE:
-                newer = max(claim.claimed_revision or 0, claim.uploaded_revision or 0)
-                settled = _settled(
-                    event, Outcome.STALE, reason=f"revision {data.revision} is older than {newer}"
-                )
-                await self.store.record(settled)
-                metrics.events_stale.labels(product=product).inc()
-                log.info("tariff.stale", newer_revision=newer)
-                return settled
-            return await self._upload(event)
+        # The breaker comes first: a tariff claim must not sit out a TRACE outage, or its
+        # lease could lapse while this handler still means to upload.
+        permit = await self.breaker.acquire(self.settings.breaker_max_hold)
+        data, decided = event.data, False
+        try:
+            async with self.gate.claim(data.tariff_id, data.revision) as claim:
+                if claim.status is ClaimStatus.STALE:
+                    return await self._stale(event, claim)
+                decided = True
+                return await self._upload(event, permit)
+        finally:
+            if not decided:
+                await self.breaker.release(permit)
 
-    async def _upload(self, event: TariffChanged) -> Settled:
+    async def _stale(self, event: TariffChanged, claim: Claim) -> Settled:
+        data = event.data
+        newer = max(claim.claimed_revision or 0, claim.uploaded_revision or 0)
+        settled = _settled(event, Outcome.STALE, reason=f"revision {data.revision} is older than {newer}")
+        await self.store.record(settled)
+        metrics.events_stale.labels(product=data.offer.product).inc()
+        log.info("tariff.stale", newer_revision=newer)
+        return settled
+
+    async def _upload(self, event: TariffChanged, permit: Permit) -> Settled:
         data, owner = event.data, self.gate.owner
         try:
-            permit = await self.breaker.acquire(self.settings.breaker_max_hold)
-        except HoldExpiredError:
-            await self.store.release(data.tariff_id, data.revision, owner, upload_may_have_happened=False)
-            raise
-        try:
             result = await self.uploader.upload(data.offer)
-        except (TraceError, StateError):
+        except TraceError:
             await self.breaker.failure(permit)
             await self.store.release(data.tariff_id, data.revision, owner, upload_may_have_happened=True)
             raise

@@ -4,6 +4,7 @@ TRACE serves the newest *uploaded* version of an offer. Within the process an as
 lock per tariff lines handlers up; across replicas the state store's claim (a lease plus
 the highest revision that may have been sent) decides. A claim held by another replica
 is waited for, briefly, and otherwise becomes a transient failure for the retry ladder.
+While a claim is held its lease is renewed, so only a dead holder's lease ever lapses.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from contextlib import asynccontextmanager
 
 from service.logs import get_logger
 from service.state.base import Claim, ClaimStatus, StateStore
+from service.state.errors import StateError
 from service.tariffs.failures import TransientFailure
 
 log = get_logger(__name__)
 BUSY_POLL_MAX = 0.5
+RENEWALS_PER_LEASE = 3
 
 
 class _CountedLock:
@@ -50,11 +53,34 @@ class TariffGate:
         entry.users += 1
         try:
             async with entry.lock:
-                yield await self._claim(tariff_id, revision)
+                claim = await self._claim(tariff_id, revision)
+                if claim.status is not ClaimStatus.ACQUIRED:
+                    yield claim
+                    return
+                keeper = asyncio.create_task(self._keep(tariff_id, revision))
+                try:
+                    yield claim
+                finally:
+                    keeper.cancel()
         finally:
             entry.users -= 1
             if entry.users == 0:
                 del self._locks[tariff_id]
+
+    async def _keep(self, tariff_id: str, revision: int) -> None:
+        """Renew the lease while the claim is held, so a slow upload never outlives it."""
+        while True:
+            await asyncio.sleep(self._lease / RENEWALS_PER_LEASE)
+            try:
+                renewed = await self._store.claim(tariff_id, revision, self._owner, self._lease)
+            except StateError as error:
+                log.warning("ordering.renew_failed", tariff_id=tariff_id, error=str(error))
+                continue
+            if renewed.status is not ClaimStatus.ACQUIRED:
+                log.error(
+                    "ordering.lease_lost", tariff_id=tariff_id, revision=revision, status=renewed.status.value
+                )
+                return
 
     async def _claim(self, tariff_id: str, revision: int) -> Claim:
         deadline = time.monotonic() + self._wait

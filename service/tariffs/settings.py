@@ -65,7 +65,9 @@ class TariffSettings(Section):
         default=0.02, ge=0, le=5, description="Longest wait to fill a batch, seconds."
     )
     lease_seconds: float = Field(
-        default=90.0, gt=0, description="Per-tariff upload lease; must exceed the TRACE retry deadline."
+        default=30.0,
+        gt=0,
+        description="Per-tariff upload lease, renewed while an upload runs; a crashed holder's lapses after this.",
     )
     ordering_wait: float = Field(
         default=30.0, ge=0, description="How long to wait for another replica's lease before retrying later."
