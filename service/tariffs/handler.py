@@ -23,7 +23,7 @@ from service.state.base import Claim, ClaimStatus, Outcome, Settled, StateStore
 from service.state.errors import StateError
 from service.tariffs import letters
 from service.tariffs.announce import announce
-from service.tariffs.breaker import CircuitBreaker, HoldExpiredError, Permit
+from service.tariffs.breaker import BreakerState, CircuitBreaker, HoldExpiredError, Permit
 from service.tariffs.decode import decode
 from service.tariffs.failures import ErrorKind, PermanentFailure, TransientFailure
 from service.tariffs.letters import History
@@ -88,9 +88,20 @@ class TariffHandler:
             await announce(publisher, self.settings, settled)
 
     async def _process(self, event: TariffChanged) -> Settled:
+        """Upload, holding the event (not retrying it) for as long as the breaker is open."""
+        deadline = time.monotonic() + self.settings.breaker_max_hold
+        while True:
+            permit = await self.breaker.acquire(deadline - time.monotonic())
+            try:
+                return await self._attempt(event, permit)
+            except TraceError:
+                if self.breaker.state is BreakerState.CLOSED:
+                    raise
+                log.info("tariff.held", reason="TRACE upload circuit breaker is open")
+
+    async def _attempt(self, event: TariffChanged, permit: Permit) -> Settled:
         # The breaker comes first: a tariff claim must not sit out a TRACE outage, or its
         # lease could lapse while this handler still means to upload.
-        permit = await self.breaker.acquire(self.settings.breaker_max_hold)
         data, decided = event.data, False
         try:
             async with self.gate.claim(data.tariff_id, data.revision) as claim:
