@@ -44,7 +44,12 @@ class Publisher:
             raise UnroutableError(exchange, routing_key) from None
         except aiormq.exceptions.DeliveryError:
             raise PublishNackedError(f"broker refused message for {exchange!r}/{routing_key!r}") from None
-        except (TimeoutError, aiormq.exceptions.AMQPConnectionError, aiormq.exceptions.ChannelInvalidStateError, ConnectionError) as error:
+        except (
+            TimeoutError,
+            aiormq.exceptions.AMQPConnectionError,
+            aiormq.exceptions.ChannelInvalidStateError,
+            ConnectionError,
+        ) as error:
             raise BrokerUnavailableError(f"publish to {exchange!r} failed: {error!r}") from error
 
     async def _exchange(self, name: str) -> AbstractExchange:
