@@ -20,6 +20,7 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check service contracts tests bench
+	$(BIN)/ruff format --check service contracts tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest
 
