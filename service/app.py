@@ -22,12 +22,13 @@ from typing import Any
 from service import logs
 from service.amqp.connection import Broker
 from service.amqp.topology import tariff_queues
-from service.config import AmqpSettings, ServiceSettings
+from service.config import AmqpSettings, S, ServiceSettings, load_all
 from service.leads.poller import LeadPoller
 from service.leads.settings import LeadSettings
 from service.logs import get_logger
 from service.ops import depths
 from service.ops.health import CheckResult, Readiness, server
+from service.sections import ALL_SECTIONS
 from service.state import open_store
 from service.state.base import StateStore
 from service.state.errors import StateError
@@ -61,6 +62,25 @@ class Settings:
     profile: TraceProfile
     tariffs: TariffSettings
     leads: LeadSettings
+
+    @classmethod
+    def load(cls) -> Settings:
+        """Validate every section from the environment; `ConfigError` lists all problems."""
+        loaded = load_all(ALL_SECTIONS)
+
+        def pick(section: type[S]) -> S:
+            value = loaded[section]
+            assert isinstance(value, section)
+            return value
+
+        return cls(
+            service=pick(ServiceSettings),
+            amqp=pick(AmqpSettings),
+            trace=pick(TraceSettings),
+            profile=pick(TraceProfile),
+            tariffs=pick(TariffSettings),
+            leads=pick(LeadSettings),
+        )
 
 
 def instance_id() -> str:
