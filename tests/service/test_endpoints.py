@@ -15,7 +15,7 @@ from tests.support.sandbox import SandboxServer, StartSandbox
 from tests.support.service import ServiceProcess
 from tests.support.waiting import eventually
 from tests.tariffs.factory import event
-from tests.tariffs.test_processes import publish, start, tariff_env
+from tests.tariffs.harness import publish, start_service, tariff_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 UPLOADED = re.compile(r'^trace_bridge_tariff_events_uploaded_total\{product="(\w+)"\} (\S+)$', re.MULTILINE)
@@ -33,7 +33,7 @@ async def test_metrics_move_and_readiness_follows_the_broker(
     sqlite_url: str,
     service_processes: list[ServiceProcess],
 ) -> None:
-    service = await start(service_processes, tariff_env(sandbox, tariff_names, sqlite_url))
+    service = await start_service(service_processes, tariff_env(sandbox, tariff_names, sqlite_url))
     assert httpx.get(f"{service.url}/healthz", timeout=5).json() == {"status": "ok"}
     ready = service.readiness()
     assert ready is not None
@@ -74,7 +74,7 @@ async def test_a_whole_run_never_logs_the_secret_or_a_token(
 ) -> None:
     sandbox = start_sandbox(token_lifetime=1.5)
     env = tariff_env(sandbox, tariff_names, sqlite_url, TRACE_BRIDGE_LOG_LEVEL="DEBUG")
-    service = await start(service_processes, env)
+    service = await start_service(service_processes, env)
     await publish(amqp, tariff_names.exchange, [event(index) for index in range(20)])
     await eventually(lambda: uploaded_total(service) >= 20, timeout=30)
     await eventually(lambda: sandbox.stats()["logins"] >= 3, timeout=30, message="several token renewals")

@@ -9,12 +9,11 @@ from typing import Any
 
 import aio_pika
 import pytest
-from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
 from pydantic import SecretStr
 
 from contracts import TariffChanged
 from service.amqp.connection import Broker
-from service.amqp.publisher import Publisher
 from service.amqp.topology import declare_tariffs
 from service.config import AmqpSettings
 from service.state import open_store
@@ -30,6 +29,7 @@ from service.trace.profile import TraceProfile
 from service.trace.settings import TraceSettings
 from tests.support.amqp import AMQP_URL, cleanup_channel, collect
 from tests.support.sandbox import SandboxServer
+from tests.support.service import ServiceProcess, sandbox_env
 from tests.tariffs.factory import message, routing_key
 
 
@@ -52,6 +52,52 @@ def trace_settings(sandbox_url: str, **overrides: Any) -> TraceSettings:
     return TraceSettings(_env_file=None, **values)
 
 
+def tariff_env(sandbox: SandboxServer, names: TariffSettings, state_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a tariff-only service process on the test's unique names."""
+    return {
+        **sandbox_env(sandbox.url),
+        "TRACE_BRIDGE_STATE_URL": state_url,
+        "TRACE_BRIDGE_TARIFFS_EXCHANGE": names.exchange,
+        "TRACE_BRIDGE_TARIFFS_QUEUE": names.queue,
+        "TRACE_BRIDGE_TARIFFS_DEAD_LETTER_EXCHANGE": names.dead_letter_exchange,
+        "TRACE_BRIDGE_TARIFFS_DEAD_LETTER_QUEUE": names.dead_letter_queue,
+        "TRACE_BRIDGE_TARIFFS_RETRY_QUEUE_PREFIX": names.retry_queue_prefix,
+        "TRACE_BRIDGE_TARIFFS_RETRY_DELAYS": ",".join(str(delay) for delay in names.retry_delays),
+        "TRACE_BRIDGE_TARIFFS_LEASE_SECONDS": "3",
+        "TRACE_BRIDGE_TARIFFS_ORDERING_WAIT": "5",
+        "TRACE_BRIDGE_TARIFFS_SHUTDOWN_GRACE": "10",
+        "TRACE_BRIDGE_TRACE_RETRY_DEADLINE": "2",
+        "TRACE_BRIDGE_AMQP_RECONNECT_MAX": "1",
+        **extra,
+    }
+
+
+async def start_service(processes: list[ServiceProcess], env: dict[str, str]) -> ServiceProcess:
+    """`trace-bridge run --only tariffs` as a subprocess, ready."""
+    process = ServiceProcess(env, args=("run", "--only", "tariffs")).start()
+    processes.append(process)
+    await asyncio.to_thread(process.wait_ready)
+    return process
+
+
+async def publish(amqp: AbstractRobustConnection, exchange: str, events: Sequence[TariffChanged]) -> None:
+    """Publish valid tariff events the way another team would."""
+    async with amqp.channel() as channel:
+        target = await channel.get_exchange(exchange)
+        for changed in events:
+            await target.publish(message(changed), routing_key(changed))
+
+
+async def declare_outcomes(channel: AbstractChannel, settings: TariffSettings) -> str:
+    """Declare the tariff topology and a durable queue bound to every outcome event."""
+    name = f"{settings.queue}.outcomes"
+    await declare_tariffs(channel, settings)
+    outcomes = await channel.declare_queue(name, durable=True)
+    await outcomes.bind(settings.exchange, "tariff.uploaded.#")
+    await outcomes.bind(settings.exchange, "tariff.rejected.#")
+    return name
+
+
 @dataclass
 class Pipeline:
     """A running consumer plus the test's own channel to publish and inspect with."""
@@ -65,10 +111,7 @@ class Pipeline:
     outcomes_queue: str
 
     async def publish(self, events: Sequence[TariffChanged]) -> None:
-        async with self.amqp.channel() as channel:
-            exchange = await channel.get_exchange(self.settings.exchange)
-            for changed in events:
-                await exchange.publish(message(changed), routing_key(changed))
+        await publish(self.amqp, self.settings.exchange, events)
 
     async def publish_raw(
         self, body: bytes, key: str = "tariff.changed.direct_marketing", **props: Any
@@ -131,12 +174,8 @@ async def start_pipeline(
     consumer = TariffConsumer(settings, handler)
     broker = Broker(AmqpSettings(url=SecretStr(AMQP_URL), reconnect_initial=0.05, reconnect_max=0.5))
     broker.on_connect(consumer.on_connect)
-    outcomes_queue = f"{settings.queue}.outcomes"
     async with amqp.channel() as channel:
-        await declare_tariffs(channel, settings)
-        outcomes = await channel.declare_queue(outcomes_queue, auto_delete=False)
-        await outcomes.bind(settings.exchange, "tariff.uploaded.#")
-        await outcomes.bind(settings.exchange, "tariff.rejected.#")
+        outcomes_queue = await declare_outcomes(channel, settings)
     supervisor = asyncio.create_task(broker.run())
     await broker.wait_ready(10)
     try:
@@ -160,4 +199,4 @@ async def pipeline(
         yield running
 
 
-__all__ = ["Pipeline", "Publisher", "pipeline", "pipeline_settings", "start_pipeline", "trace_settings"]
+__all__ = ["Pipeline", "pipeline", "pipeline_settings", "start_pipeline", "trace_settings"]

@@ -14,62 +14,25 @@ import pytest
 from aio_pika.abc import AbstractRobustConnection
 
 from contracts import TariffChanged
-from service.amqp.topology import declare_tariffs
 from service.tariffs.settings import TariffSettings
 from tests.support.amqp import AMQP_URL, cleanup_channel
 from tests.support.broker import broker_stopped
 from tests.support.sandbox import SandboxServer
-from tests.support.service import ServiceProcess, sandbox_env
+from tests.support.service import ServiceProcess
 from tests.support.waiting import eventually
-from tests.tariffs.factory import event, message, routing_key
+from tests.tariffs.factory import event
+from tests.tariffs.harness import declare_outcomes, publish, start_service, tariff_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def tariff_env(sandbox: SandboxServer, names: TariffSettings, state_url: str, **extra: str) -> dict[str, str]:
-    return {
-        **sandbox_env(sandbox.url),
-        "TRACE_BRIDGE_STATE_URL": state_url,
-        "TRACE_BRIDGE_TARIFFS_EXCHANGE": names.exchange,
-        "TRACE_BRIDGE_TARIFFS_QUEUE": names.queue,
-        "TRACE_BRIDGE_TARIFFS_DEAD_LETTER_EXCHANGE": names.dead_letter_exchange,
-        "TRACE_BRIDGE_TARIFFS_DEAD_LETTER_QUEUE": names.dead_letter_queue,
-        "TRACE_BRIDGE_TARIFFS_RETRY_QUEUE_PREFIX": names.retry_queue_prefix,
-        "TRACE_BRIDGE_TARIFFS_RETRY_DELAYS": ",".join(str(delay) for delay in names.retry_delays),
-        "TRACE_BRIDGE_TARIFFS_LEASE_SECONDS": "3",
-        "TRACE_BRIDGE_TARIFFS_ORDERING_WAIT": "5",
-        "TRACE_BRIDGE_TARIFFS_SHUTDOWN_GRACE": "10",
-        "TRACE_BRIDGE_TRACE_RETRY_DEADLINE": "2",
-        "TRACE_BRIDGE_AMQP_RECONNECT_MAX": "1",
-        **extra,
-    }
-
-
-async def start(processes: list[ServiceProcess], env: dict[str, str]) -> ServiceProcess:
-    process = ServiceProcess(env, args=("run", "--only", "tariffs")).start()
-    processes.append(process)
-    await asyncio.to_thread(process.wait_ready)
-    return process
-
-
 @pytest.fixture
 async def outcomes_queue(amqp: AbstractRobustConnection, tariff_names: TariffSettings) -> AsyncIterator[str]:
-    name = f"{tariff_names.queue}.outcomes"
     async with amqp.channel() as channel:
-        await declare_tariffs(channel, tariff_names)
-        queue = await channel.declare_queue(name, durable=True)
-        await queue.bind(tariff_names.exchange, "tariff.uploaded.#")
-        await queue.bind(tariff_names.exchange, "tariff.rejected.#")
+        name = await declare_outcomes(channel, tariff_names)
     yield name
     async with cleanup_channel() as channel:
         await channel.queue_delete(name)
-
-
-async def publish(amqp: AbstractRobustConnection, exchange: str, events: list[TariffChanged]) -> None:
-    async with amqp.channel() as channel:
-        target = await channel.get_exchange(exchange)
-        for changed in events:
-            await target.publish(message(changed), routing_key(changed))
 
 
 async def outcome_ids(
@@ -104,7 +67,7 @@ async def mid_stream(
     env = tariff_env(sandbox, names, state_url)
     events = [event(index) for index in range(count)]
     await publish(amqp, names.exchange, events)
-    service = await start(processes, env)
+    service = await start_service(processes, env)
     await eventually(lambda: len(sandbox.offers()) > 20, timeout=60, message="uploads under way")
     return service, events, env
 
@@ -123,7 +86,7 @@ async def test_two_replicas_on_postgresql_never_upload_an_older_revision_after_a
 ) -> None:
     sandbox.set_faults(latency_ms=15)
     env = tariff_env(sandbox, tariff_names, postgres_url, TRACE_BRIDGE_TARIFFS_BATCH_LINGER="0.005")
-    await asyncio.gather(start(service_processes, env), start(service_processes, env))
+    await asyncio.gather(start_service(service_processes, env), start_service(service_processes, env))
     events = [
         event(
             100 + tariff,
@@ -162,10 +125,10 @@ async def test_sigkill_mid_stream_then_restart_uploads_every_event(
     env = tariff_env(sandbox, tariff_names, sqlite_url, TRACE_BRIDGE_TARIFFS_PREFETCH="20")
     events = [event(index) for index in range(400)]
     await publish(amqp, tariff_names.exchange, events)
-    victim = await start(service_processes, env)
+    victim = await start_service(service_processes, env)
     await eventually(lambda: len(sandbox.offers()) > 50, timeout=60, message="uploads under way")
     victim.kill()
-    await start(service_processes, env)
+    await start_service(service_processes, env)
 
     await outcome_ids(amqp, outcomes_queue, {e.id for e in events})
     uploads = Counter(o["name"] for o in sandbox.offers())
@@ -188,7 +151,7 @@ async def test_sigterm_mid_stream_exits_0_within_the_grace_period_and_loses_noth
     started = time.monotonic()
     assert await asyncio.to_thread(first.terminate, 15) == 0
     assert time.monotonic() - started < 10 + 3
-    await start(service_processes, env)
+    await start_service(service_processes, env)
     await outcome_ids(amqp, outcomes_queue, {e.id for e in events})
     async with amqp.channel() as channel:
         dlq = await channel.declare_queue(tariff_names.dead_letter_queue, passive=True)
