@@ -21,11 +21,9 @@ from service.leads.decide import Action, InvalidLead, decide, parse, stamp
 from service.leads.publish import PageSender
 from service.leads.settings import LeadSettings
 from service.leads.stats import PollStats
-from service.logs import get_logger
 from service.state.base import StateStore
+from service.state.uncancellable import finish_write
 from service.trace.client import TraceClient
-
-log = get_logger(__name__)
 
 
 class PollAbortedError(Exception):
@@ -101,25 +99,9 @@ class LeadPoll:
             await asyncio.gather(*jobs)
         finally:
             if sender.marks:
-                await _uncancellable(self._store.mark_leads(sender.marks))
+                await finish_write(self._store.mark_leads(sender.marks), what="lead marks")
         sender.finish()
         return max((stamp(lead) for lead in leads), default=None)
-
-
-async def _uncancellable(write: Coroutine[Any, Any, None]) -> None:
-    """Run `write` to its end even if the poll is cancelled meanwhile, then let that through.
-
-    The marks stand for events the broker already confirmed: a write cut short by `stop()`
-    would have every one of them published again by the next poll.
-    """
-    task = asyncio.ensure_future(write)
-    try:
-        await asyncio.shield(task)
-    except asyncio.CancelledError:
-        await asyncio.wait({task})
-        if not task.cancelled() and (error := task.exception()) is not None:
-            log.warning("leads.marks_not_stored", error=str(error))
-        raise
 
 
 def _later(first: datetime | None, second: datetime | None) -> datetime | None:

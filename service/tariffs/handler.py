@@ -21,6 +21,7 @@ from service.amqp.publisher import Publisher
 from service.logs import get_logger
 from service.state.base import Claim, ClaimStatus, Outcome, Settled, StateStore
 from service.state.errors import StateError
+from service.state.uncancellable import finish_write
 from service.tariffs import letters
 from service.tariffs.announce import announce
 from service.tariffs.breaker import BreakerState, CircuitBreaker, HoldExpiredError, Permit
@@ -132,8 +133,9 @@ class TariffHandler:
             raise
         except asyncio.CancelledError:
             await self.breaker.release(permit)
-            await asyncio.shield(
-                self.store.release(data.tariff_id, data.revision, owner, upload_may_have_happened=True)
+            await finish_write(
+                self.store.release(data.tariff_id, data.revision, owner, upload_may_have_happened=True),
+                what="claim release",
             )
             raise
         await self.breaker.success(permit)
@@ -141,7 +143,7 @@ class TariffHandler:
             await self.store.release(data.tariff_id, data.revision, owner, upload_may_have_happened=False)
             raise PermanentFailure(ErrorKind.REJECTED_BY_TRACE, result.reason, result.detail)
         settled = _settled(event, Outcome.UPLOADED, offer_ids=result.offer_ids)
-        await self.store.finish_upload(owner, settled)
+        await finish_write(self.store.finish_upload(owner, settled), what="upload record")
         metrics.events_uploaded.labels(product=data.offer.product).inc()
         log.info("tariff.uploaded", offer_ids=list(result.offer_ids))
         return settled

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import orjson
 import pytest
+from aio_pika.abc import AbstractRobustConnection
 
 from contracts import TariffRejected, TariffUploaded
+from service.state.base import Settled
+from service.state.sqlite import SqliteStore
+from service.tariffs.settings import TariffSettings
 from tests.support.sandbox import SandboxServer
 from tests.support.waiting import eventually
 from tests.tariffs.expect import trace_offer
 from tests.tariffs.factory import event
-from tests.tariffs.harness import Pipeline
+from tests.tariffs.harness import Pipeline, start_pipeline
 
 pytestmark = pytest.mark.integration
 
@@ -47,6 +53,47 @@ async def test_a_redelivered_event_is_not_uploaded_twice(pipeline: Pipeline, san
     assert len({offer["offerId"] for offer in sandbox.offers()}) == len(
         TariffUploaded.from_json(first.body).data.trace_offer_ids
     )
+
+
+def upload_requests(sandbox: SandboxServer) -> int:
+    return sum(n for route, n in sandbox.stats()["requests"].items() if "upload" in route)
+
+
+async def test_a_shutdown_while_recording_an_upload_lets_the_record_finish(
+    pipeline_settings: TariffSettings,
+    sandbox: SandboxServer,
+    sqlite_url: str,
+    amqp: AbstractRobustConnection,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The handler is cancelled after TRACE took the upload: the redelivery must not upload again."""
+    entered, release = asyncio.Event(), asyncio.Event()
+    record = SqliteStore.finish_upload
+
+    async def held_record(store: SqliteStore, owner: str, settled: Settled) -> None:
+        entered.set()
+        await release.wait()
+        await record(store, owner, settled)
+
+    monkeypatch.setattr(SqliteStore, "finish_upload", held_record)
+    settings = pipeline_settings.model_copy(update={"shutdown_grace": 0.0})
+    changed = event(1)
+    first = start_pipeline(settings, sandbox, sqlite_url, amqp)
+    running = await anext(first)
+    await running.publish([changed])
+    await asyncio.wait_for(entered.wait(), 10)
+    [handling] = running.consumer._tasks
+    stopping = asyncio.create_task(running.consumer.stop(settings.shutdown_grace))
+    await eventually(lambda: handling.cancelling() > 0, message="the handler is cancelled")
+    release.set()
+    await asyncio.wait_for(stopping, 5)
+    await first.aclose()
+    assert upload_requests(sandbox) == 1
+
+    async for again in start_pipeline(settings, sandbox, sqlite_url, amqp):
+        [outcome] = await again.outcomes(1)
+        assert orjson.loads(outcome.body)["data"]["source_event_id"] == changed.id
+    assert upload_requests(sandbox) == 1, "the redelivered event was uploaded a second time"
 
 
 async def test_an_older_revision_after_a_newer_one_is_stale(
