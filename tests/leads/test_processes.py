@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +94,50 @@ async def test_sigkill_mid_backfill_loses_nothing_and_duplicates_only_in_flight_
     assert len(duplicated) <= 100, "only the page in flight at the kill may be sent twice"
     ids = event_ids_by_lead(events)
     assert all(len(ids[lead_id]) == 1 for lead_id in duplicated), "a duplicate has its own id"
+
+
+@contextmanager
+def write_lock(database: Path) -> Iterator[None]:
+    """Hold SQLite's write lock: readers go on (WAL), the service's next write waits."""
+    connection = sqlite3.connect(database, isolation_level=None)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        yield
+    finally:
+        connection.close()
+
+
+async def test_sigkill_between_publish_and_state_write_duplicates_exactly_the_confirmed_page(
+    start_sandbox: StartSandbox,
+    service_processes: list[ServiceProcess],
+    channel: AbstractChannel,
+    lead_names: LeadSettings,
+    tmp_path: Path,
+) -> None:
+    sandbox = start_sandbox(lead_count=0)
+    inbox = await Inbox.bind(channel, lead_names)
+    database = tmp_path / "state.db"
+    env = poller_env(sandbox, lead_names, f"sqlite:///{database}")
+    first = await start(service_processes, env)
+    await eventually(lambda: logged(first, "leads.poll_done", outcome="complete"), message="an empty poll")
+
+    with write_lock(database):  # page 1 is published and confirmed, then its marks wait
+        sandbox.add_leads(250)
+        await inbox.wait_for(100)
+        first.kill()
+    before_kill = inbox.events()
+    assert len(before_kill) == 100, "the poll went past its first page without storing it"
+
+    second = await start(service_processes, env)
+    await inbox.wait_for(350, timeout=30)
+    await eventually(lambda: len(logged(second, "leads.poll_done", outcome="complete")) >= 2)
+
+    events = inbox.events()
+    per_lead = Counter(event["data"]["id"] for event in events)
+    assert set(per_lead) == {lead["id"] for lead in sandbox.leads()}, "a lead is missing"
+    assert {lead for lead, n in per_lead.items() if n > 1} == {e["data"]["id"] for e in before_kill}
+    assert max(per_lead.values()) == 2
+    assert all(len(ids) == 1 for ids in event_ids_by_lead(events).values()), "a duplicate has its own id"
 
 
 async def test_two_replicas_publish_each_lead_once_and_a_standby_takes_over_a_kill(
