@@ -109,7 +109,10 @@ def env_problems(error: ValidationError, section: type[Section]) -> list[str]:
     """One line per invalid variable, without the offending value."""
     problems = []
     for item in error.errors(include_input=False, include_url=False):
-        field = str(item["loc"][0]) if item["loc"] else ""
+        if not item["loc"]:  # a model validator: its message names the variables itself
+            problems.append(item["msg"].removeprefix("Value error, "))
+            continue
+        field = str(item["loc"][0])
         name = section.env_name(field) if field in section.model_fields else field.upper()
         message = "is required but not set" if item["type"] == "missing" else item["msg"]
         problems.append(f"{name}: {message}")

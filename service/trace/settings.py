@@ -8,6 +8,7 @@ from pydantic import AliasChoices, AnyHttpUrl, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from service.config import Section
+from service.trace.proxy import proxy_for
 
 
 class TraceSettings(Section):
@@ -80,4 +81,9 @@ class TraceSettings(Section):
             raise ValueError("TRACE_BRIDGE_TRACE_RETRY_WAIT_INITIAL must not exceed ..._RETRY_WAIT_MAX")
         if self.token_retry_initial > self.token_retry_max:
             raise ValueError("TRACE_BRIDGE_TRACE_TOKEN_RETRY_INITIAL must not exceed ..._TOKEN_RETRY_MAX")
+        return self
+
+    @model_validator(mode="after")
+    def _proxy_is_usable(self) -> TraceSettings:
+        proxy_for(str(self.api_url))  # a ProxyConfigError (a ValueError) names the variable
         return self
