@@ -1,6 +1,7 @@
 """Fixtures shared by the whole suite live in tests/support; this file only registers them."""
 
 import logging
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -15,8 +16,16 @@ pytest_plugins = [
 ]
 
 
+PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     ensure_dead_letter_supervisor()
+    # The sandbox and the broker are local: a developer's proxy must not route the
+    # tests' TRACE calls (the service honours these variables); proxy tests set their own.
+    for name in PROXY_VARIABLES:
+        os.environ.pop(name, None)
+        os.environ.pop(name.lower(), None)
 
 
 @pytest.fixture(autouse=True)
