@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
 
 import pytest
 from aio_pika.abc import AbstractChannel
 
 from service.leads.cursor import WATERMARK
 from service.leads.settings import LeadSettings
-from service.state.base import LeadMark
 from service.state.sqlite import SqliteStore
 from tests.leads.conftest import StartPoller
 from tests.leads.helpers import Inbox, polls_pass
 from tests.support.sandbox import SandboxServer, StartSandbox
+from tests.support.stores import hold_store_method
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
@@ -89,25 +88,17 @@ async def test_a_stop_during_the_marks_write_lets_the_write_finish(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The marks of a page stand for confirmed events: a stop must not cut their write short."""
-    entered, release = asyncio.Event(), asyncio.Event()
-    write = SqliteStore.mark_leads
-
-    async def held_write(store: SqliteStore, marks: Sequence[LeadMark]) -> None:
-        entered.set()
-        await release.wait()
-        await write(store, marks)
-
-    monkeypatch.setattr(SqliteStore, "mark_leads", held_write)
+    held = hold_store_method(monkeypatch, SqliteStore, "mark_leads")
     sandbox = start_sandbox(lead_count=300)
     inbox = await Inbox.bind(channel, lead_names)
     running = await start_poller(sandbox, sqlite_url, backfill="all")
-    await asyncio.wait_for(entered.wait(), 10)
+    await asyncio.wait_for(held.entered.wait(), 10)
 
     poll = running.poller._poll_task
     assert poll is not None
     stopping = asyncio.create_task(running.poller.stop())
     await eventually(lambda: poll.cancelling() > 0, message="the poll is cancelled")
-    release.set()
+    held.release.set()
     await asyncio.wait_for(stopping, 5)
 
     marked = await running.store.lead_versions([lead["id"] for lead in sandbox.leads()])

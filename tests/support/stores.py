@@ -7,10 +7,13 @@ against SQLite and PostgreSQL. The PostgreSQL server is taken from
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -56,3 +59,29 @@ async def store(state_url: str) -> AsyncIterator[StateStore]:
         yield opened
     finally:
         await opened.close()
+
+
+@dataclass(frozen=True)
+class HeldCalls:
+    """`entered` is set when a held store method is called; the call goes on after `release`."""
+
+    entered: asyncio.Event
+    release: asyncio.Event
+
+
+def hold_store_method(monkeypatch: pytest.MonkeyPatch, store_class: type, name: str) -> HeldCalls:
+    """Make `store_class.name` wait for the test before doing its real work.
+
+    For tests of what a cancellation does while a write is under way: the real write
+    runs only once `release` is set, so the test decides where the cancellation lands.
+    """
+    held = HeldCalls(asyncio.Event(), asyncio.Event())
+    real = getattr(store_class, name)
+
+    async def waiting(store: StateStore, *args: Any, **kwargs: Any) -> Any:
+        held.entered.set()
+        await held.release.wait()
+        return await real(store, *args, **kwargs)
+
+    monkeypatch.setattr(store_class, name, waiting)
+    return held

@@ -9,10 +9,10 @@ import pytest
 from aio_pika.abc import AbstractRobustConnection
 
 from contracts import TariffRejected, TariffUploaded
-from service.state.base import Settled
 from service.state.sqlite import SqliteStore
 from service.tariffs.settings import TariffSettings
 from tests.support.sandbox import SandboxServer
+from tests.support.stores import hold_store_method
 from tests.support.waiting import eventually
 from tests.tariffs.expect import trace_offer
 from tests.tariffs.factory import event
@@ -67,25 +67,17 @@ async def test_a_shutdown_while_recording_an_upload_lets_the_record_finish(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The handler is cancelled after TRACE took the upload: the redelivery must not upload again."""
-    entered, release = asyncio.Event(), asyncio.Event()
-    record = SqliteStore.finish_upload
-
-    async def held_record(store: SqliteStore, owner: str, settled: Settled) -> None:
-        entered.set()
-        await release.wait()
-        await record(store, owner, settled)
-
-    monkeypatch.setattr(SqliteStore, "finish_upload", held_record)
+    held = hold_store_method(monkeypatch, SqliteStore, "finish_upload")
     settings = pipeline_settings.model_copy(update={"shutdown_grace": 0.0})
     changed = event(1)
     first = start_pipeline(settings, sandbox, sqlite_url, amqp)
     running = await anext(first)
     await running.publish([changed])
-    await asyncio.wait_for(entered.wait(), 10)
+    await asyncio.wait_for(held.entered.wait(), 10)
     [handling] = running.consumer._tasks
     stopping = asyncio.create_task(running.consumer.stop(settings.shutdown_grace))
     await eventually(lambda: handling.cancelling() > 0, message="the handler is cancelled")
-    release.set()
+    held.release.set()
     await asyncio.wait_for(stopping, 5)
     await first.aclose()
     assert upload_requests(sandbox) == 1
