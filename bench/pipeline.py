@@ -49,7 +49,7 @@ async def measure(batched: bool, count: int, latency_ms: float, workdir: Path) -
             await pipeline.publish(events)
             await pipeline.outcomes(count, timeout=600)
             elapsed = time.perf_counter() - started
-            requests = sum(n for key, n in sandbox.stats()["requests"].items() if "upload" in key)
+            requests = sandbox.requests_to("POST upload")
     return {
         "events_per_s": round(count / elapsed, 1),
         "trace_requests": requests,

@@ -22,7 +22,7 @@ from service.logs import get_logger
 from service.trace.auth import TraceAuth
 from service.trace.errors import UnavailableError, UnexpectedResponseError
 from service.trace.profile import TraceProfile
-from service.trace.proxy import describe, proxy_for
+from service.trace.proxy import describe
 from service.trace.ratelimit import RateLimiter
 from service.trace.responses import json_body, raise_for_status
 from service.trace.results import UploadResult, map_results
@@ -185,15 +185,20 @@ def _http_client(
     settings: TraceSettings, profile: TraceProfile, transport: httpx.AsyncBaseTransport | None
 ) -> httpx.AsyncClient:
     """The process's one pooled client; `transport` replaces the network in unit tests."""
-    proxy = proxy_for(str(settings.api_url))
-    log.info("trace.client_ready", api_url=str(settings.api_url), proxy=describe(proxy))
-    api = transport or httpx.AsyncHTTPTransport(
-        limits=httpx.Limits(max_connections=settings.max_connections), proxy=proxy
-    )
-    # one login a day needs no keep-alive, and a fresh connection is never a stale one
-    login = transport or httpx.AsyncHTTPTransport(
-        limits=httpx.Limits(max_connections=1, max_keepalive_connections=0), proxy=proxy
-    )
+    api: httpx.AsyncBaseTransport
+    login: httpx.AsyncBaseTransport
+    if transport is not None:
+        api = login = transport
+    else:
+        proxy = settings.proxy
+        log.info("trace.client_ready", api_url=str(settings.api_url), proxy=describe(proxy))
+        api = httpx.AsyncHTTPTransport(
+            limits=httpx.Limits(max_connections=settings.max_connections), proxy=proxy
+        )
+        # one login a day needs no keep-alive, and a fresh connection is never a stale one
+        login = httpx.AsyncHTTPTransport(
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=0), proxy=proxy
+        )
     limiter = RateLimiter(settings.crm_rate_limit, settings.crm_rate_window, name="crm_leads")
     return httpx.AsyncClient(
         base_url=str(settings.api_url),

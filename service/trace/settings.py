@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import AliasChoices, AnyHttpUrl, Field, SecretStr, model_validator
+import httpx
+from pydantic import AliasChoices, AnyHttpUrl, Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from service.config import Section
@@ -83,7 +84,14 @@ class TraceSettings(Section):
             raise ValueError("TRACE_BRIDGE_TRACE_TOKEN_RETRY_INITIAL must not exceed ..._TOKEN_RETRY_MAX")
         return self
 
+    _proxy: httpx.Proxy | None = PrivateAttr(default=None)
+
     @model_validator(mode="after")
-    def _proxy_is_usable(self) -> TraceSettings:
-        proxy_for(str(self.api_url))  # a ProxyConfigError (a ValueError) names the variable
+    def _choose_proxy(self) -> TraceSettings:
+        self._proxy = proxy_for(str(self.api_url))  # a ProxyConfigError (a ValueError) names the variable
         return self
+
+    @property
+    def proxy(self) -> httpx.Proxy | None:
+        """The outbound proxy for TRACE, chosen from `HTTPS_PROXY` & co. when these settings loaded."""
+        return self._proxy

@@ -49,8 +49,7 @@ async def polls_pass(count: int = 1, outcome: str = "complete", timeout: float =
 
 def crm_requests(sandbox: SandboxServer) -> int:
     """Lead-list requests the sandbox answered (any status)."""
-    routes = sandbox.stats()["requests"]
-    return sum(n for route, n in routes.items() if route.startswith("GET leads "))
+    return sandbox.requests_to("GET leads ")
 
 
 def same_lead(left: dict[str, Any], right: dict[str, Any]) -> bool:

@@ -174,6 +174,10 @@ class SandboxServer:
     def stats(self) -> dict[str, Any]:
         return _object(self.app_state.stats.snapshot())
 
+    def requests_to(self, route: str) -> int:
+        """Requests answered on routes named `route…` (any status), e.g. `POST upload`."""
+        return sum(n for name, n in self.stats()["requests"].items() if name.startswith(route))
+
     def offers(self) -> list[dict[str, Any]]:
         return _objects([offer.to_json() for offer in self.app_state.offers.all()])
 

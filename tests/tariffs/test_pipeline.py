@@ -55,10 +55,6 @@ async def test_a_redelivered_event_is_not_uploaded_twice(pipeline: Pipeline, san
     )
 
 
-def upload_requests(sandbox: SandboxServer) -> int:
-    return sum(n for route, n in sandbox.stats()["requests"].items() if "upload" in route)
-
-
 async def test_a_shutdown_while_recording_an_upload_lets_the_record_finish(
     pipeline_settings: TariffSettings,
     sandbox: SandboxServer,
@@ -80,12 +76,12 @@ async def test_a_shutdown_while_recording_an_upload_lets_the_record_finish(
     held.release.set()
     await asyncio.wait_for(stopping, 5)
     await first.aclose()
-    assert upload_requests(sandbox) == 1
+    assert sandbox.requests_to("POST upload") == 1
 
     async for again in start_pipeline(settings, sandbox, sqlite_url, amqp):
         [outcome] = await again.outcomes(1)
         assert orjson.loads(outcome.body)["data"]["source_event_id"] == changed.id
-    assert upload_requests(sandbox) == 1, "the redelivered event was uploaded a second time"
+    assert sandbox.requests_to("POST upload") == 1, "the redelivered event was uploaded a second time"
 
 
 async def test_an_older_revision_after_a_newer_one_is_stale(

@@ -1,4 +1,7 @@
-"""Outbound proxy: the standard variables choose it, and TRACE calls really go through it."""
+"""Outbound proxy: the standard variables choose it, and TRACE calls really go through it.
+
+The suite starts with every proxy variable removed (tests/conftest.py); each test sets its own.
+"""
 
 from __future__ import annotations
 
@@ -18,17 +21,7 @@ from tests.support.sandbox import SandboxServer
 from tests.support.tcpproxy import HttpForwardProxy
 from tests.trace.fakes import settings
 
-VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
 UNRESOLVABLE = "trace-sandbox.invalid"
-
-
-@pytest.fixture
-def environ(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    """No proxy variable of the machine leaks into the test, in either spelling."""
-    for name in VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
-    return monkeypatch
 
 
 @pytest.mark.parametrize(
@@ -48,16 +41,16 @@ def environ(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     ],
 )
 def test_the_standard_variables_choose_the_proxy(
-    environ: pytest.MonkeyPatch, variables: dict[str, str], url: str, expected: str | None
+    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], url: str, expected: str | None
 ) -> None:
     for name, value in variables.items():
-        environ.setenv(name, value)
+        monkeypatch.setenv(name, value)
     proxy = proxy_for(url)
     assert (None if proxy is None else str(proxy.url)) == expected
 
 
-def test_proxy_credentials_go_to_the_auth_header_never_to_the_log(environ: pytest.MonkeyPatch) -> None:
-    environ.setenv("HTTPS_PROXY", "http://user:s3cret-pw@proxy.corp:3128")
+def test_proxy_credentials_go_to_the_auth_header_never_to_the_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://user:s3cret-pw@proxy.corp:3128")
     proxy = proxy_for("https://api.example.com")
     assert proxy is not None
     assert describe(proxy) == "http://proxy.corp:3128"
@@ -73,15 +66,15 @@ def test_proxy_credentials_go_to_the_auth_header_never_to_the_log(environ: pytes
     ],
 )
 def test_an_unusable_proxy_stops_start_up_naming_the_variable_not_the_value(
-    environ: pytest.MonkeyPatch, value: str, problem: str
+    monkeypatch: pytest.MonkeyPatch, value: str, problem: str
 ) -> None:
-    environ.setenv("HTTPS_PROXY", value)
+    monkeypatch.setenv("HTTPS_PROXY", value)
     with pytest.raises(ProxyConfigError, match=problem):
         proxy_for("https://api.example.com")
-    environ.setenv("TRACE_API_URL", "https://api.example.com")
-    environ.setenv("TRACE_CLIENT_ID", "id")
-    environ.setenv("TRACE_CLIENT_SECRET", "secret")
-    environ.setenv("TRACE_AUDIENCE", "aud")
+    monkeypatch.setenv("TRACE_API_URL", "https://api.example.com")
+    monkeypatch.setenv("TRACE_CLIENT_ID", "id")
+    monkeypatch.setenv("TRACE_CLIENT_SECRET", "secret")
+    monkeypatch.setenv("TRACE_AUDIENCE", "aud")
     with pytest.raises(ConfigError) as raised:
         load(TraceSettings, _env_file=None)
     [line] = raised.value.problems
@@ -113,9 +106,9 @@ def through_unresolvable_host(sandbox: SandboxServer) -> TraceClient:
 
 @pytest.mark.integration
 async def test_logins_uploads_and_lead_pages_go_through_the_proxy(
-    environ: pytest.MonkeyPatch, sandbox: SandboxServer, forward_proxy: HttpForwardProxy
+    monkeypatch: pytest.MonkeyPatch, sandbox: SandboxServer, forward_proxy: HttpForwardProxy
 ) -> None:
-    environ.setenv("HTTP_PROXY", forward_proxy.url())
+    monkeypatch.setenv("HTTP_PROXY", forward_proxy.url())
     async with through_unresolvable_host(sandbox) as client:
         result = await client.upload_direct_marketing([dm_offer("Via proxy")])
         pages = [page async for page in client.iter_leads()]
@@ -129,10 +122,10 @@ async def test_logins_uploads_and_lead_pages_go_through_the_proxy(
 
 @pytest.mark.integration
 async def test_no_proxy_sends_the_host_direct(
-    environ: pytest.MonkeyPatch, sandbox: SandboxServer, forward_proxy: HttpForwardProxy
+    monkeypatch: pytest.MonkeyPatch, sandbox: SandboxServer, forward_proxy: HttpForwardProxy
 ) -> None:
-    environ.setenv("HTTP_PROXY", forward_proxy.url())
-    environ.setenv("NO_PROXY", UNRESOLVABLE)
+    monkeypatch.setenv("HTTP_PROXY", forward_proxy.url())
+    monkeypatch.setenv("NO_PROXY", UNRESOLVABLE)
     async with through_unresolvable_host(sandbox) as client:
         with pytest.raises((TokenUnavailableError, UnavailableError)):
             await client.upload_direct_marketing([dm_offer("Direct")])
